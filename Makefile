@@ -1,0 +1,21 @@
+# The two commands a new user needs: `make run` and `make test` (see README.md).
+BUILD ?= build
+JOBS ?= $(shell nproc)
+
+.PHONY: run test build setup clean
+
+run: build
+	./$(BUILD)/srvd serve $(ARGS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+build: setup
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_EXTRA)
+	cmake --build $(BUILD) -j$(JOBS)
+
+setup:
+	./scripts/setup.sh
+
+clean:
+	rm -rf $(BUILD)

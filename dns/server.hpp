@@ -1,0 +1,42 @@
+// server.hpp -- the DNS side as the composition root sees it: N loops on UDP+TCP sockets.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "registry/snapshot.hpp"
+
+namespace srvd::dns {
+
+struct ServerConfig {
+  sockaddr_storage address{};  ///< where to listen, UDP and TCP; port 0 picks a free port
+  unsigned threads = 1;        ///< DNS loops, each on its own SO_REUSEPORT sockets
+};
+
+/// Owns the DNS threads. publish() and applied_index() may be called from any thread.
+class Server {
+ public:
+  /// Binds UDP and TCP on the same port (when port is 0, one free for both) and starts the
+  /// threads, each serving `initial` until the next publish(). `on_applied` runs on a DNS
+  /// thread each time a loop swaps in a new snapshot (it must be thread-safe, e.g.
+  /// uv_async_send). Returns nullptr and sets `error` when a socket cannot be bound.
+  static std::unique_ptr<Server> start(const ServerConfig& config,
+                                       std::shared_ptr<const registry::Snapshot> initial,
+                                       std::function<void()> on_applied, std::string& error);
+  virtual ~Server() = default;
+
+  /// The bound port (same for UDP and TCP).
+  virtual uint16_t port() const = 0;
+  /// Hands every loop the latest snapshot; loops swap it in at their next turn.
+  virtual void publish(std::shared_ptr<const registry::Snapshot> snapshot) = 0;
+  /// The smallest snapshot index that every loop is serving now.
+  virtual uint64_t applied_index() const = 0;
+  /// Stops the loops, closes the sockets and joins the threads. Idempotent.
+  virtual void stop() = 0;
+};
+
+}  // namespace srvd::dns

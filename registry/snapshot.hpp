@@ -1,0 +1,82 @@
+// snapshot.hpp -- the immutable, prerendered view of the registry that DNS answers from.
+//
+// The control loop publishes a new Snapshot after each batch of changes; DNS loops read
+// one without locks. Everything a query needs is precomputed here, so answering is a
+// lookup and a memcpy. Unchanged services are shared (shared_ptr) between snapshots, and
+// the service table is split into shards so a change copies one shard, not the table.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace srvd::registry {
+
+/// One instance that DNS serves (its status is healthy or warning).
+struct ServedInstance {
+  std::string id;  ///< lowercase label
+  bool ipv6 = false;
+  std::array<uint8_t, 16> address{};  ///< network order; first 4 bytes for IPv4
+  bool udp = false;                   ///< protocol "udp": under _<service>._udp, else _tcp
+  uint16_t priority = 0;
+  uint16_t weight = 0;
+  uint16_t port = 0;
+  /// SRV RDATA ready to copy: priority, weight, port (network order), then the target
+  /// `<id>.<service>.<domain>.` as uncompressed lowercase wire (RFC 2782).
+  std::vector<uint8_t> srv_rdata;
+  /// TXT RDATA ready to copy: the instance's meta as "key=value" character-strings,
+  /// sorted by key; a single empty string when it has no meta (RFC 1035 §3.3.14).
+  std::vector<uint8_t> txt_rdata;
+};
+
+/// A registered service: present while it has at least one instance, served or not.
+struct ServiceRecords {
+  std::string name;                        ///< lowercase label
+  std::vector<ServedInstance> instances;   ///< served instances only, sorted by id
+  std::vector<std::array<uint8_t, 4>> a;   ///< distinct IPv4 addresses of `instances`, sorted
+  std::vector<std::array<uint8_t, 16>> aaaa;  ///< distinct IPv6 addresses, sorted
+
+  /// The served instance with this lowercase id, or nullptr.
+  const ServedInstance* find(std::string_view id) const;
+};
+
+/// The zone apex: names and records that do not come from registrations.
+struct Apex {
+  std::vector<uint8_t> domain_wire;  ///< lowercase wire form, e.g. "\3svc\10internal\0"
+  uint32_t ttl = 5;                  ///< TTL of every positive answer (--ttl)
+  uint32_t negative_ttl = 5;         ///< SOA minimum and TTL of the SOA in negative answers
+  std::vector<uint8_t> soa_rdata;    ///< MNAME ns.<domain>, RNAME, serial = change index, ...
+  std::vector<uint8_t> ns_rdata;     ///< the single NS target: ns.<domain> (uncompressed)
+  /// Addresses of ns.<domain>: the DNS listen address when it is a specific one.
+  std::vector<std::array<uint8_t, 4>> ns_a;
+  std::vector<std::array<uint8_t, 16>> ns_aaaa;
+};
+
+class Snapshot {
+ public:
+  static constexpr size_t kShards = 64;
+  using Shard = std::vector<std::shared_ptr<const ServiceRecords>>;  ///< sorted by name
+  using Table = std::array<std::shared_ptr<const Shard>, kShards>;
+
+  Snapshot(uint64_t index, Apex apex, Table table)
+      : index_(index), apex_(std::move(apex)), table_(std::move(table)) {}
+
+  /// The registry's change index this snapshot reflects (also the SOA serial).
+  uint64_t index() const { return index_; }
+  const Apex& apex() const { return apex_; }
+  /// The service with this lowercase label, or nullptr. Allocation-free.
+  const ServiceRecords* find(std::string_view service) const;
+  const Table& table() const { return table_; }
+
+  static size_t shard_of(std::string_view service);
+
+ private:
+  uint64_t index_;
+  Apex apex_;
+  Table table_;
+};
+
+}  // namespace srvd::registry

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# setup.sh -- installs the Debian packages srvd needs to build, test and benchmark.
+# Idempotent: asks apt only for packages that are missing, so a second run is instant.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libldns-dev libuv1-dev libhttp-parser-dev nlohmann-json3-dev catch2
+  curl dnsutils knot-dnsutils ldnsutils dnsperf wrk python3-dnspython
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+((${#missing[@]} == 0)) && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: missing packages: ${missing[*]} (run as root, or install them yourself)" >&2
+  exit 1
+fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
