@@ -1,0 +1,139 @@
+// render.cpp -- builds SRV/TXT RDATA and address lists once per change, not once per query.
+#include "registry/render.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace srvd::registry {
+namespace {
+
+constexpr size_t kMaxDomainWire = 120;  // leaves 135 bytes for "<id>._<service>._tcp."
+
+void put16(std::vector<uint8_t>& out, uint16_t v) {
+  out.push_back(static_cast<uint8_t>(v >> 8));
+  out.push_back(static_cast<uint8_t>(v));
+}
+
+void put32(std::vector<uint8_t>& out, uint32_t v) {
+  put16(out, static_cast<uint16_t>(v >> 16));
+  put16(out, static_cast<uint16_t>(v));
+}
+
+void put_label(std::vector<uint8_t>& out, std::string_view label) {
+  out.push_back(static_cast<uint8_t>(label.size()));
+  out.insert(out.end(), label.begin(), label.end());
+}
+
+std::vector<uint8_t> txt_rdata(const std::map<std::string, std::string>& meta) {
+  std::vector<uint8_t> out;
+  for (const auto& [k, v] : meta) {  // validate_details keeps each under 256 bytes
+    put_label(out, k + "=" + v);
+  }
+  if (out.empty()) {
+    out.push_back(0);  // a TXT RR holds at least one (here empty) string
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::vector<uint8_t>> domain_to_wire(std::string_view domain) {
+  if (!domain.empty() && domain.back() == '.') {
+    domain.remove_suffix(1);
+  }
+  std::vector<uint8_t> out;
+  while (!domain.empty()) {
+    size_t dot = domain.find('.');
+    std::string_view label = domain.substr(0, dot);
+    if (label.empty() || label.size() > 63) {
+      return std::nullopt;
+    }
+    std::string lower;
+    for (char c : label) {
+      auto u = static_cast<unsigned char>(c);
+      if (!std::isalnum(u) && c != '-' && c != '_') {
+        return std::nullopt;
+      }
+      lower.push_back(static_cast<char>(std::tolower(u)));
+    }
+    put_label(out, lower);
+    domain = dot == std::string_view::npos ? std::string_view{} : domain.substr(dot + 1);
+  }
+  out.push_back(0);
+  if (out.size() == 1 || out.size() > kMaxDomainWire) {
+    return std::nullopt;  // the root, or too long to hold service names
+  }
+  return out;
+}
+
+std::shared_ptr<const ServiceRecords> render_service(const std::string& name,
+                                                     const Registry::Service& service,
+                                                     const std::vector<uint8_t>& domain_wire) {
+  auto rec = std::make_shared<ServiceRecords>();
+  rec->name = name;
+  for (const auto& [id, inst] : service) {  // std::map: already sorted by id
+    if (!is_served(inst.status)) {
+      continue;
+    }
+    ServedInstance s;
+    s.id = id;
+    s.ipv6 = inst.address.ipv6;
+    s.address = inst.address.bytes;
+    s.udp = inst.protocol == Protocol::udp;
+    s.priority = inst.priority;
+    s.weight = inst.weight;
+    s.port = inst.port;
+    put16(s.srv_rdata, inst.priority);
+    put16(s.srv_rdata, inst.weight);
+    put16(s.srv_rdata, inst.port);
+    put_label(s.srv_rdata, id);
+    put_label(s.srv_rdata, name);
+    s.srv_rdata.insert(s.srv_rdata.end(), domain_wire.begin(), domain_wire.end());
+    s.txt_rdata = txt_rdata(inst.meta);
+    if (s.ipv6) {
+      rec->aaaa.push_back(s.address);
+    } else {
+      rec->a.push_back({s.address[0], s.address[1], s.address[2], s.address[3]});
+    }
+    rec->instances.push_back(std::move(s));
+  }
+  // An RRset is a set (RFC 2181 §5): two instances on one host give one A record.
+  std::sort(rec->a.begin(), rec->a.end());
+  rec->a.erase(std::unique(rec->a.begin(), rec->a.end()), rec->a.end());
+  std::sort(rec->aaaa.begin(), rec->aaaa.end());
+  rec->aaaa.erase(std::unique(rec->aaaa.begin(), rec->aaaa.end()), rec->aaaa.end());
+  return rec;
+}
+
+Apex render_apex(const ZoneConfig& zone, const std::vector<uint8_t>& domain_wire, uint64_t index) {
+  Apex apex;
+  apex.domain_wire = domain_wire;
+  apex.ttl = zone.ttl;
+  apex.negative_ttl = zone.negative_ttl;
+
+  std::vector<uint8_t> ns_name;
+  put_label(ns_name, "ns");
+  ns_name.insert(ns_name.end(), domain_wire.begin(), domain_wire.end());
+  apex.ns_rdata = ns_name;
+
+  apex.soa_rdata = ns_name;  // MNAME
+  put_label(apex.soa_rdata, "hostmaster");  // RNAME hostmaster.<domain>
+  apex.soa_rdata.insert(apex.soa_rdata.end(), domain_wire.begin(), domain_wire.end());
+  // RFC 1982 serial arithmetic wraps at 2^32, so the low 32 bits of the index still grow.
+  put32(apex.soa_rdata, static_cast<uint32_t>(index));
+  put32(apex.soa_rdata, 3600);   // refresh: srvd has no secondaries, values are conventional
+  put32(apex.soa_rdata, 600);    // retry
+  put32(apex.soa_rdata, 86400);  // expire
+  put32(apex.soa_rdata, zone.negative_ttl);  // minimum: the negative-caching TTL (RFC 2308)
+
+  for (const auto& a : zone.ns_addresses) {
+    if (a.ipv6) {
+      apex.ns_aaaa.push_back(a.bytes);
+    } else {
+      apex.ns_a.push_back({a.bytes[0], a.bytes[1], a.bytes[2], a.bytes[3]});
+    }
+  }
+  return apex;
+}
+
+}  // namespace srvd::registry

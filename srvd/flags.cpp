@@ -1,0 +1,120 @@
+// flags.cpp -- parsing of `srvd serve` flags and ADDR:PORT values.
+#include "srvd/flags.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <charconv>
+#include <cstring>
+
+namespace srvd {
+
+const char* const kServeUsage =
+    "usage: srvd serve [flags]\n"
+    "  --dns ADDR:PORT      DNS on UDP and TCP (default 127.0.0.1:8053; port 0 picks one)\n"
+    "  --http ADDR:PORT     HTTP API (default 127.0.0.1:8054)\n"
+    "  --domain NAME        zone served (default svc.internal)\n"
+    "  --ttl SECONDS        TTL of answers and negative answers (default 5)\n"
+    "  --dns-threads N      DNS loops (default: one per core)\n";
+
+namespace {
+
+template <class T>
+bool parse_number(std::string_view s, T& out, T min, T max) {
+  T v{};
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || p != s.data() + s.size() || v < min || v > max) {
+    return false;
+  }
+  out = v;
+  return true;
+}
+
+}  // namespace
+
+std::optional<sockaddr_storage> parse_host_port(std::string_view text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::string host(text.substr(0, colon));
+  uint16_t port = 0;
+  if (!parse_number<uint16_t>(text.substr(colon + 1), port, 0, 65535)) {
+    return std::nullopt;
+  }
+  if (host == "localhost") {
+    host = "127.0.0.1";
+  }
+  sockaddr_storage ss{};
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    auto* a6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons(port);
+    if (inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &a6->sin6_addr) != 1) {
+      return std::nullopt;
+    }
+    return ss;
+  }
+  auto* a4 = reinterpret_cast<sockaddr_in*>(&ss);
+  a4->sin_family = AF_INET;
+  a4->sin_port = htons(port);
+  if (inet_pton(AF_INET, host.c_str(), &a4->sin_addr) != 1) {
+    return std::nullopt;
+  }
+  return ss;
+}
+
+std::string format_host_port(const sockaddr_storage& addr, uint16_t port) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_addr, buf,
+              sizeof buf);
+    return "[" + std::string(buf) + "]:" + std::to_string(port);
+  }
+  inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&addr)->sin_addr, buf, sizeof buf);
+  return std::string(buf) + ":" + std::to_string(port);
+}
+
+std::optional<ServeConfig> parse_serve_flags(const std::vector<std::string_view>& args,
+                                             std::string& error) {
+  ServeConfig c;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string_view name = args[i];
+    std::string_view value;
+    if (auto eq = name.find('='); eq != std::string_view::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      error = "flag " + std::string(name) + " needs a value";
+      return std::nullopt;
+    }
+    auto bad = [&](const char* what) {
+      error = "invalid " + std::string(name) + " '" + std::string(value) + "': " + what;
+      return std::nullopt;
+    };
+    if (name == "--dns" || name == "--http") {
+      if (!parse_host_port(value)) {
+        return bad("expected ADDR:PORT, e.g. 127.0.0.1:8053 or [::1]:8053");
+      }
+      (name == "--dns" ? c.dns : c.http) = std::string(value);
+    } else if (name == "--domain") {
+      c.domain = std::string(value);
+    } else if (name == "--ttl") {
+      if (!parse_number<uint32_t>(value, c.ttl, 0, 86400)) {
+        return bad("expected seconds, 0-86400");
+      }
+    } else if (name == "--dns-threads") {
+      if (!parse_number<unsigned>(value, c.dns_threads, 1, 64)) {
+        return bad("expected 1-64");
+      }
+    } else {
+      error = "unknown flag " + std::string(name);
+      return std::nullopt;
+    }
+  }
+  return c;
+}
+
+}  // namespace srvd

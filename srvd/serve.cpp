@@ -1,0 +1,119 @@
+// serve.cpp -- the composition root: one control loop (HTTP, registry, publishing) and the DNS threads.
+#include "srvd/serve.hpp"
+
+#include <netinet/in.h>
+#include <uv.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+
+#include "api/http_server.hpp"
+#include "dns/server.hpp"
+#include "registry/registry.hpp"
+#include "srvd/publisher.hpp"
+
+namespace srvd {
+namespace {
+
+/// The listen address, when it is a specific one, is what ns.<domain> resolves to.
+std::vector<registry::Address> ns_addresses(const sockaddr_storage& ss) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (ss.ss_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr, buf, sizeof buf);
+  } else {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, buf, sizeof buf);
+  }
+  auto a = registry::parse_address(buf);
+  bool unspecified = a && (a->text == "0.0.0.0" || a->text == "::");
+  if (!a || unspecified) {
+    return {};
+  }
+  return {*a};
+}
+
+struct Signals {
+  uv_signal_t term{}, intr{};
+};
+
+}  // namespace
+
+int serve(const ServeConfig& config) {
+  auto dns_addr = parse_host_port(config.dns);
+  auto http_addr = parse_host_port(config.http);
+  if (!dns_addr || !http_addr) {
+    std::fprintf(stderr, "srvd: invalid listen address\n");
+    return 2;
+  }
+
+  registry::ZoneConfig zone{.domain = config.domain,
+                            .ttl = config.ttl,
+                            .negative_ttl = config.ttl,
+                            .ns_addresses = ns_addresses(*dns_addr)};
+  std::unique_ptr<registry::Registry> registry;
+  try {
+    registry = std::make_unique<registry::Registry>(zone);
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "srvd: %s: expected a domain name such as svc.internal\n", e.what());
+    return 2;
+  }
+
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  Publisher publisher(&loop, *registry);
+
+  std::string error;
+  dns::ServerConfig dns_config{.address = *dns_addr, .threads = config.dns_threads};
+  if (dns_config.threads == 0) {
+    dns_config.threads = std::max(1u, std::thread::hardware_concurrency());
+  }
+  auto dns = dns::Server::start(dns_config, registry->publish(),
+                                [&publisher] { publisher.notify_applied(); }, error);
+  if (!dns) {
+    std::fprintf(stderr, "srvd: DNS on %s: %s\n", config.dns.c_str(), error.c_str());
+    return 1;
+  }
+  publisher.attach(dns.get());
+
+  auto http = api::HttpServer::start(&loop, *http_addr, *registry, publisher, error);
+  if (!http) {
+    std::fprintf(stderr, "srvd: HTTP on %s: %s\n", config.http.c_str(), error.c_str());
+    dns->stop();
+    return 1;
+  }
+
+  std::printf("listening dns %s\n", format_host_port(*dns_addr, dns->port()).c_str());
+  std::printf("listening http %s\n", format_host_port(*http_addr, http->port()).c_str());
+  std::fflush(stdout);
+
+  struct Context {
+    dns::Server* dns;
+    api::HttpServer* http;
+    Publisher* publisher;
+    Signals signals;
+  } ctx{dns.get(), http.get(), &publisher, {}};
+  auto on_signal = [](uv_signal_t* h, int) noexcept {
+    auto* c = static_cast<Context*>(h->data);
+    // DNS threads first: they signal the publisher's async handle until they are joined.
+    c->dns->stop();
+    c->http->close();
+    c->publisher->close();
+    uv_close(reinterpret_cast<uv_handle_t*>(&c->signals.term), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&c->signals.intr), nullptr);
+  };
+  for (auto* s : {&ctx.signals.term, &ctx.signals.intr}) {
+    uv_signal_init(&loop, s);
+    s->data = &ctx;
+  }
+  uv_signal_start(&ctx.signals.term, on_signal, SIGTERM);
+  uv_signal_start(&ctx.signals.intr, on_signal, SIGINT);
+
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  std::fprintf(stderr, "srvd: stopped\n");
+  return 0;
+}
+
+}  // namespace srvd
