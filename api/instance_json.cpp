@@ -1,0 +1,241 @@
+// instance_json.cpp -- Instance and request bodies to and from JSON, checking types only.
+#include "api/instance_json.hpp"
+
+#include <cstdio>
+#include <ctime>
+
+namespace srvd::api {
+namespace {
+
+using nlohmann::json;
+
+/// Echoes user input in an error message without letting a 60 KiB value through.
+std::string echo(std::string_view s) {
+  constexpr size_t kMaxEcho = 64;
+  std::string out = "\"";
+  out += s.substr(0, kMaxEcho);
+  out += s.size() > kMaxEcho ? "...\"" : "\"";
+  return out;
+}
+
+std::string field_error(std::string_view field, std::string_view what) {
+  return "field " + echo(field) + " " + std::string(what);
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.size(); ++i) {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    if (lower(a[i]) != lower(b[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/// Reads a JSON integer in [min, max]; floats such as 80.0 are refused, not truncated.
+std::string read_u16(const json& v, std::string_view field, uint16_t min, uint16_t& out) {
+  const std::string range = "must be an integer from " + std::to_string(min) + " to 65535";
+  if (!v.is_number_integer()) {
+    return field_error(field, range);  // floats and non-numbers
+  }
+  // Parsed JSON stores non-negative integers unsigned; built JSON may hold them signed.
+  const bool negative = !v.is_number_unsigned() && v.get<int64_t>() < 0;
+  const uint64_t n = negative ? 0 : v.get<uint64_t>();
+  if (negative || n < min || n > 65535) {
+    return field_error(field, range);
+  }
+  out = static_cast<uint16_t>(n);
+  return {};
+}
+
+std::string read_string(const json& v, std::string_view field, std::string& out) {
+  if (!v.is_string()) {
+    return field_error(field, "must be a string");
+  }
+  out = v.get<std::string>();
+  return {};
+}
+
+std::string read_tags(const json& v, std::vector<std::string>& out) {
+  if (!v.is_array()) {
+    return field_error("tags", "must be an array of strings");
+  }
+  out.clear();
+  for (const auto& tag : v) {
+    if (!tag.is_string()) {
+      return field_error("tags", "must be an array of strings");
+    }
+    out.push_back(tag.get<std::string>());
+  }
+  return {};
+}
+
+std::string read_meta(const json& v, std::map<std::string, std::string>& out) {
+  if (!v.is_object()) {
+    return field_error("meta", "must be an object with string values");
+  }
+  out.clear();
+  for (const auto& [key, value] : v.items()) {
+    if (!value.is_string()) {
+      return field_error("meta",
+                         "must be an object with string values; " + echo(key) + " is not a string");
+    }
+    out.emplace(key, value.get<std::string>());
+  }
+  return {};
+}
+
+/// The URL names the instance; a body may repeat the name but not contradict it.
+std::string check_same(const json& v, std::string_view field, std::string_view url_value) {
+  std::string given;
+  if (auto err = read_string(v, field, given); !err.empty()) {
+    return err;
+  }
+  if (!iequals(given, url_value)) {
+    return field_error(field, echo(given) + " does not match the URL's " + echo(url_value));
+  }
+  return {};
+}
+
+std::string read_instance_field(const std::string& key, const json& v, std::string_view service,
+                                std::string_view id, registry::Instance& inst) {
+  if (key == "address") {
+    std::string text;
+    if (auto err = read_string(v, key, text); !err.empty()) {
+      return err;
+    }
+    auto address = registry::parse_address(text);
+    if (!address) {
+      return field_error(key, echo(text) + " is not an IPv4 or IPv6 address");
+    }
+    inst.address = std::move(*address);
+    return {};
+  }
+  if (key == "port") {
+    return read_u16(v, key, 1, inst.port);
+  }
+  if (key == "protocol") {
+    auto p = v.is_string() ? registry::parse_protocol(v.get<std::string>()) : std::nullopt;
+    if (!p) {
+      return field_error(key, "must be \"tcp\" or \"udp\"");
+    }
+    inst.protocol = *p;
+    return {};
+  }
+  if (key == "priority") {
+    return read_u16(v, key, 0, inst.priority);
+  }
+  if (key == "weight") {
+    return read_u16(v, key, 0, inst.weight);
+  }
+  if (key == "tags") {
+    return read_tags(v, inst.tags);
+  }
+  if (key == "meta") {
+    return read_meta(v, inst.meta);
+  }
+  if (key == "service") {
+    return check_same(v, key, service);
+  }
+  if (key == "id") {
+    return check_same(v, key, id);
+  }
+  return "unknown field " + echo(key);
+}
+
+}  // namespace
+
+std::string format_time_ms(int64_t unix_ms) {
+  // Floor division keeps pre-1970 times (never expected, but not garbage either) correct.
+  int64_t secs = unix_ms / 1000;
+  int64_t ms = unix_ms % 1000;
+  if (ms < 0) {
+    ms += 1000;
+    secs -= 1;
+  }
+  const auto t = static_cast<time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  const size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::string out(buf, n);
+  char frac[8];
+  std::snprintf(frac, sizeof frac, ".%03dZ", static_cast<int>(ms));
+  out += frac;
+  return out;
+}
+
+nlohmann::ordered_json instance_to_json(const registry::Instance& inst) {
+  return nlohmann::ordered_json{
+      {"service", inst.service},
+      {"id", inst.id},
+      {"address", inst.address.text},
+      {"port", inst.port},
+      {"protocol", std::string(registry::to_string(inst.protocol))},
+      {"priority", inst.priority},
+      {"weight", inst.weight},
+      {"tags", inst.tags},
+      {"meta", inst.meta},
+      {"status", std::string(registry::to_string(inst.status))},
+      {"status_reason", inst.status_reason},
+      {"registered_at", format_time_ms(inst.registered_at_ms)},
+      {"updated_at", format_time_ms(inst.updated_at_ms)},
+      {"create_index", inst.create_index},
+      {"modify_index", inst.modify_index},
+  };
+}
+
+Parsed<registry::Instance> instance_from_json(const json& body, std::string_view service,
+                                              std::string_view id) {
+  if (!body.is_object()) {
+    return std::string("request body must be a JSON object");
+  }
+  registry::Instance inst;
+  inst.service = std::string(service);
+  inst.id = std::string(id);
+  for (const auto& [key, value] : body.items()) {
+    if (auto err = read_instance_field(key, value, service, id, inst); !err.empty()) {
+      return err;
+    }
+  }
+  if (!body.contains("address")) {
+    return std::string("missing field \"address\"");
+  }
+  if (!body.contains("port")) {
+    return std::string("missing field \"port\"");
+  }
+  return inst;
+}
+
+Parsed<StatusChange> status_from_json(const json& body) {
+  if (!body.is_object()) {
+    return std::string("request body must be a JSON object");
+  }
+  StatusChange change;
+  for (const auto& [key, value] : body.items()) {
+    if (key == "status") {
+      auto s = value.is_string() ? registry::parse_status(value.get<std::string>()) : std::nullopt;
+      if (!s) {
+        return field_error(key,
+                           "must be one of \"healthy\", \"warning\", \"critical\", "
+                           "\"maintenance\"");
+      }
+      change.status = *s;
+    } else if (key == "reason") {
+      if (auto err = read_string(value, key, change.reason); !err.empty()) {
+        return err;
+      }
+    } else {
+      return "unknown field " + echo(key);
+    }
+  }
+  if (!body.contains("status")) {
+    return std::string("missing field \"status\"");
+  }
+  return change;
+}
+
+}  // namespace srvd::api

@@ -1,0 +1,298 @@
+// routes.cpp -- the route table: matches a request, turns it into a registry command or read.
+#include "api/routes.hpp"
+
+#include <optional>
+#include <vector>
+
+#include "api/instance_json.hpp"
+
+namespace srvd::api {
+namespace {
+
+using nlohmann::json;
+/// Responses keep keys in the order the contract shows them, which reads better in curl.
+using ojson = nlohmann::ordered_json;
+using registry::Applied;
+using registry::Rejection;
+
+/// Invalid UTF-8 can reach a message through the URL; replace it rather than throw.
+std::string to_body(const ojson& j) {
+  return j.dump(-1, ' ', false, ojson::error_handler_t::replace) + "\n";
+}
+
+Response json_response(int status, const ojson& j, uint64_t index) {
+  return Response{.status = status, .body = to_body(j), .index = index, .allow = {}};
+}
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> out;
+  if (path.empty() || path.front() != '/') {
+    return out;
+  }
+  path.remove_prefix(1);
+  while (true) {
+    const size_t slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) {
+      return out;
+    }
+    path.remove_prefix(slash + 1);
+  }
+}
+
+/// The resources of the contract; each has one set of allowed methods.
+enum class Resource { none, healthz, services, service, instance, instance_status };
+
+struct Target {
+  Resource resource = Resource::none;
+  std::string_view service;
+  std::string_view id;
+};
+
+Target match(std::string_view path) {
+  const auto s = split_path(path);
+  for (auto seg : s) {
+    if (seg.empty()) {
+      return {};  // "//" or a trailing slash names nothing
+    }
+  }
+  if (s.size() == 1 && s[0] == "healthz") {
+    return {Resource::healthz, {}, {}};
+  }
+  if (s.size() < 2 || s[0] != "v1" || s[1] != "services") {
+    return {};
+  }
+  if (s.size() == 2) {
+    return {Resource::services, {}, {}};
+  }
+  if (s.size() == 3) {
+    return {Resource::service, s[2], {}};
+  }
+  if (s[3] != "instances") {
+    return {};
+  }
+  if (s.size() == 5) {
+    return {Resource::instance, s[2], s[4]};
+  }
+  if (s.size() == 6 && s[5] == "status") {
+    return {Resource::instance_status, s[2], s[4]};
+  }
+  return {};
+}
+
+std::string_view allowed_methods(Resource r) {
+  switch (r) {
+    case Resource::healthz:
+    case Resource::services:
+    case Resource::service:
+      return "GET, HEAD";
+    case Resource::instance:
+      return "PUT, DELETE";
+    case Resource::instance_status:
+      return "PUT";
+    case Resource::none:
+      break;
+  }
+  return "";
+}
+
+bool method_allowed(std::string_view allow, std::string_view method) {
+  // Each method appears once, followed by ", " or the end of the list.
+  size_t pos = 0;
+  while ((pos = allow.find(method, pos)) != std::string_view::npos) {
+    const size_t end = pos + method.size();
+    if ((pos == 0 || allow[pos - 1] == ' ') && (end == allow.size() || allow[end] == ',')) {
+      return true;
+    }
+    pos = end;
+  }
+  return false;
+}
+
+/// Reads `?healthy=`; unknown parameters are ignored so newer clients still work.
+std::variant<bool, std::string> healthy_only(std::string_view query) {
+  bool healthy = false;
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    const size_t eq = pair.find('=');
+    if (pair.substr(0, eq) != "healthy") {
+      continue;
+    }
+    const std::string_view value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+    if (value == "true" || value == "1" || value.empty()) {
+      healthy = true;
+    } else if (value == "false" || value == "0") {
+      healthy = false;
+    } else {
+      return std::string("query parameter \"healthy\" must be true or false");
+    }
+  }
+  return healthy;
+}
+
+ojson instances_json(const registry::Registry::Service& service, bool healthy) {
+  ojson list = ojson::array();
+  for (const auto& [id, inst] : service) {
+    if (!healthy || registry::is_served(inst.status)) {
+      list.push_back(instance_to_json(inst));
+    }
+  }
+  return list;
+}
+
+Outcome get_services(const registry::Registry& reg) {
+  ojson services = ojson::array();
+  for (const auto& [name, service] : reg.services()) {  // std::map: sorted by name
+    services.push_back(ojson{{"name", name}, {"instances", instances_json(service, false)}});
+  }
+  return {json_response(200, ojson{{"index", reg.index()}, {"services", services}}, reg.index())};
+}
+
+Outcome get_service(const registry::Registry& reg, std::string_view name, std::string_view query) {
+  const auto healthy = healthy_only(query);
+  if (const auto* err = std::get_if<std::string>(&healthy)) {
+    return {error_response(400, *err, reg.index())};
+  }
+  const auto* service = reg.find(name);
+  if (service == nullptr || service->empty()) {
+    return {error_response(404, "service \"" + std::string(name) + "\" not found", reg.index())};
+  }
+  // find() compares case-insensitively; the canonical name is any instance's (all lowercase).
+  const std::string& canonical = service->begin()->second.service;
+  return {json_response(200,
+                        ojson{{"index", reg.index()},
+                              {"name", canonical},
+                              {"instances", instances_json(*service, std::get<bool>(healthy))}},
+                        reg.index())};
+}
+
+/// A write's result: the response for `Applied` (key `key` holds the instance), or the
+/// registry's own message for a Rejection.
+Outcome write_outcome(const registry::Result<Applied>& result, const registry::Registry& reg,
+                      const char* key, int ok_status) {
+  if (const auto* rej = std::get_if<Rejection>(&result)) {
+    const int status = rej->kind == Rejection::Kind::not_found ? 404 : 400;
+    return {error_response(status, rej->message, reg.index())};
+  }
+  const auto& applied = std::get<Applied>(result);
+  const int status = applied.created ? 201 : ok_status;
+  // An unchanged write still waits for its instance's last change to be served: another
+  // client's identical PUT may have made it a moment ago.
+  const uint64_t visible_at = applied.index != 0 ? applied.index : applied.instance.modify_index;
+  return {json_response(status,
+                        ojson{{"index", reg.index()}, {key, instance_to_json(applied.instance)}},
+                        reg.index()),
+          visible_at};
+}
+
+std::optional<json> parse_json(const std::string& body, std::string& error) {
+  try {
+    return json::parse(body);
+  } catch (const json::parse_error& e) {
+    std::string_view what = e.what();
+    // Drop nlohmann's "[json.exception.parse_error.101] " prefix: users need the rest.
+    if (const size_t close = what.find("] "); what.starts_with("[") && close != what.npos) {
+      what.remove_prefix(close + 2);
+    }
+    error = "invalid JSON: " + std::string(what);
+    return std::nullopt;
+  }
+}
+
+Outcome put_instance(const Request& req, RouteContext& ctx, const Target& t) {
+  auto& reg = ctx.registry;
+  std::string error;
+  const auto body = parse_json(req.body, error);
+  if (!body) {
+    return {error_response(400, error, reg.index())};
+  }
+  auto inst = instance_from_json(*body, t.service, t.id);
+  if (auto* err = std::get_if<std::string>(&inst)) {
+    return {error_response(400, *err, reg.index())};
+  }
+  auto result = reg.upsert(std::move(std::get<registry::Instance>(inst)), ctx.now_ms());
+  return write_outcome(result, reg, "instance", 200);
+}
+
+Outcome put_status(const Request& req, RouteContext& ctx, const Target& t) {
+  auto& reg = ctx.registry;
+  std::string error;
+  const auto body = parse_json(req.body, error);
+  if (!body) {
+    return {error_response(400, error, reg.index())};
+  }
+  auto change = status_from_json(*body);
+  if (auto* err = std::get_if<std::string>(&change)) {
+    return {error_response(400, *err, reg.index())};
+  }
+  auto& c = std::get<StatusChange>(change);
+  auto result = reg.set_status(t.service, t.id, c.status, std::move(c.reason), ctx.now_ms());
+  return write_outcome(result, reg, "instance", 200);
+}
+
+Outcome dispatch_matched(const Request& req, RouteContext& ctx, const Target& t) {
+  auto& reg = ctx.registry;
+  switch (t.resource) {
+    case Resource::healthz:
+      return {json_response(200, ojson{{"status", "ok"}, {"index", reg.index()}}, reg.index())};
+    case Resource::services:
+      return get_services(reg);
+    case Resource::service:
+      return get_service(reg, t.service, req.query);
+    case Resource::instance:
+      if (req.method == "PUT") {
+        return put_instance(req, ctx, t);
+      }
+      return write_outcome(reg.remove(t.service, t.id, ctx.now_ms()), reg, "deleted", 200);
+    case Resource::instance_status:
+      return put_status(req, ctx, t);
+    case Resource::none:
+      break;
+  }
+  return {error_response(404, "not found", reg.index())};
+}
+
+}  // namespace
+
+Response error_response(int status, std::string_view message, uint64_t index) {
+  return json_response(status, ojson{{"error", message}}, index);
+}
+
+Outcome dispatch(const Request& req, RouteContext& ctx) {
+  const uint64_t index = ctx.registry.index();
+  try {
+    const Target target = match(req.path);
+    if (target.resource == Resource::none) {
+      return {error_response(404, "no such resource: " + req.path, index)};
+    }
+    const std::string_view allow = allowed_methods(target.resource);
+    if (!method_allowed(allow, req.method)) {
+      Response r = error_response(405,
+                                  "method " + req.method + " is not allowed on " + req.path +
+                                      " (allowed: " + std::string(allow) + ")",
+                                  index);
+      r.allow = std::string(allow);
+      return {std::move(r)};
+    }
+    return dispatch_matched(req, ctx, target);
+  } catch (const json::exception& e) {
+    return {error_response(400, std::string("bad request: ") + e.what(), ctx.registry.index())};
+  } catch (const std::exception& e) {
+    return {error_response(500, std::string("internal error: ") + e.what(), ctx.registry.index())};
+  }
+}
+
+void route(const Request& request, RouteContext& ctx, Reply reply) {
+  Outcome outcome = dispatch(request, ctx);
+  if (outcome.visible_at == 0) {
+    reply(std::move(outcome.response));
+    return;
+  }
+  ctx.visibility.when_visible(outcome.visible_at,
+                              [response = std::move(outcome.response),
+                               reply = std::move(reply)]() mutable { reply(std::move(response)); });
+}
+
+}  // namespace srvd::api

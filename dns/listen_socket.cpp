@@ -1,0 +1,139 @@
+// listen_socket.cpp -- socket(), SO_REUSEPORT, bind(): what libuv 1.44 does not do for us.
+#include "dns/listen_socket.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace srvd::dns {
+
+SocketFd& SocketFd::operator=(SocketFd&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+    fd_ = o.release();
+  }
+  return *this;
+}
+
+SocketFd::~SocketFd() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
+}
+
+int SocketFd::release() {
+  int fd = fd_;
+  fd_ = -1;
+  return fd;
+}
+
+namespace {
+
+constexpr int kPortAttempts = 32;
+
+socklen_t address_size(const sockaddr_storage& a) {
+  return a.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+}
+
+void set_port(sockaddr_storage& a, uint16_t port) {
+  if (a.ss_family == AF_INET6) {
+    reinterpret_cast<sockaddr_in6&>(a).sin6_port = htons(port);
+  } else {
+    reinterpret_cast<sockaddr_in&>(a).sin_port = htons(port);
+  }
+}
+
+std::string describe(const sockaddr_storage& a, int socktype, int err) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  uint16_t port = 0;
+  if (a.ss_family == AF_INET6) {
+    const auto& in6 = reinterpret_cast<const sockaddr_in6&>(a);
+    inet_ntop(AF_INET6, &in6.sin6_addr, host, sizeof host);
+    port = ntohs(in6.sin6_port);
+  } else {
+    const auto& in4 = reinterpret_cast<const sockaddr_in&>(a);
+    inet_ntop(AF_INET, &in4.sin_addr, host, sizeof host);
+    port = ntohs(in4.sin_port);
+  }
+  std::string where = a.ss_family == AF_INET6 ? "[" + std::string(host) + "]" : host;
+  return (socktype == SOCK_DGRAM ? "udp " : "tcp ") + where + ":" + std::to_string(port) + ": " +
+         std::strerror(err);
+}
+
+// Returns 0 and the bound socket, or an errno value.
+int bind_one(const sockaddr_storage& a, int socktype, SocketFd& out) {
+  SocketFd fd(::socket(a.ss_family, socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (fd.get() < 0) {
+    return errno;
+  }
+  int one = 1;
+  // SO_REUSEADDR lets a restarted srvd bind while old connections sit in TIME_WAIT.
+  if ((socktype == SOCK_STREAM &&
+       setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) ||
+      setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    return errno;
+  }
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&a), address_size(a)) != 0) {
+    return errno;
+  }
+  out = std::move(fd);
+  return 0;
+}
+
+uint16_t bound_port(int fd) {
+  sockaddr_storage a{};
+  socklen_t len = sizeof a;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    return 0;
+  }
+  return a.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6&>(a).sin6_port)
+                                 : ntohs(reinterpret_cast<sockaddr_in&>(a).sin_port);
+}
+
+}  // namespace
+
+std::vector<SocketPair> bind_socket_pairs(const sockaddr_storage& address, unsigned count,
+                                          uint16_t& port, std::string& error) {
+  if (address.ss_family != AF_INET && address.ss_family != AF_INET6) {
+    error = "dns: the listen address is neither IPv4 nor IPv6";
+    return {};
+  }
+  bool pick =
+      (address.ss_family == AF_INET6 ? reinterpret_cast<const sockaddr_in6&>(address).sin6_port
+                                     : reinterpret_cast<const sockaddr_in&>(address).sin_port) == 0;
+  count = count == 0 ? 1 : count;
+  for (int attempt = 0; attempt < (pick ? kPortAttempts : 1); ++attempt) {
+    sockaddr_storage a = address;
+    std::vector<SocketPair> pairs(count);
+    int err = 0;
+    int failed_type = SOCK_DGRAM;
+    for (unsigned i = 0; i < count && err == 0; ++i) {
+      err = bind_one(a, SOCK_DGRAM, pairs[i].udp);
+      if (err == 0 && i == 0 && pick) {
+        set_port(a, bound_port(pairs[0].udp.get()));
+      }
+      failed_type = SOCK_DGRAM;
+      if (err == 0) {
+        err = bind_one(a, SOCK_STREAM, pairs[i].tcp);
+        failed_type = SOCK_STREAM;
+      }
+    }
+    if (err == 0) {
+      port = bound_port(pairs[0].udp.get());
+      return pairs;
+    }
+    if (!(pick && err == EADDRINUSE)) {
+      error = describe(a, failed_type, err);
+      return {};
+    }
+  }
+  error = "dns: found no port free for both UDP and TCP";
+  return {};
+}
+
+}  // namespace srvd::dns

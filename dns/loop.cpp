@@ -1,0 +1,144 @@
+// loop.cpp -- a DNS thread's life: open sockets, serve, swap snapshots (RCU-style), close.
+#include "dns/loop.hpp"
+
+#include <unistd.h>
+
+#include <system_error>
+
+namespace srvd::dns {
+
+DnsLoop::DnsLoop(const LoopOptions& options, std::shared_ptr<const registry::Snapshot> initial,
+                 const std::function<void()>& on_applied)
+    : state_(std::make_unique<LoopState>(options)),
+      udp_(*state_),
+      tcp_(*state_),
+      on_applied_(on_applied) {
+  applied_.store(initial ? initial->index() : 0, std::memory_order_release);
+  state_->current = std::move(initial);
+}
+
+DnsLoop::~DnsLoop() {
+  request_stop();
+  join();
+}
+
+int DnsLoop::open(int udp_fd, int tcp_fd) {
+  int rc = uv_loop_init(&state_->loop);
+  if (rc != 0) {
+    ::close(udp_fd);
+    ::close(tcp_fd);
+    return rc;
+  }
+  loop_initialized_ = true;
+  rc = uv_async_init(&state_->loop, &async_, on_async);
+  if (rc != 0) {
+    ::close(udp_fd);
+    ::close(tcp_fd);
+    return rc;
+  }
+  async_initialized_ = true;
+  async_.data = this;
+  rc = udp_.open(udp_fd);
+  if (rc != 0) {
+    ::close(tcp_fd);
+    return rc;
+  }
+  return tcp_.open(tcp_fd);
+}
+
+bool DnsLoop::run() {
+  try {
+    thread_ = std::thread([this] {
+      uv_run(&state_->loop, UV_RUN_DEFAULT);
+      finish();
+    });
+  } catch (const std::system_error&) {
+    return false;
+  }
+  return true;
+}
+
+void DnsLoop::publish(std::shared_ptr<const registry::Snapshot> snapshot) {
+  {
+    std::lock_guard lock(mu_);
+    pending_ = std::move(snapshot);
+  }
+  wake();
+}
+
+void DnsLoop::request_stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_requested_ = true;
+  }
+  wake();
+}
+
+void DnsLoop::wake() {
+  // Only while the thread runs: afterwards the async handle is closed.
+  if (thread_.joinable() && async_initialized_) {
+    uv_async_send(&async_);
+  }
+}
+
+void DnsLoop::join() {
+  if (thread_.joinable()) {
+    thread_.join();
+  } else if (loop_initialized_) {
+    close_handles();  // never ran: close here, on the thread that opened it
+    uv_run(&state_->loop, UV_RUN_DEFAULT);
+    finish();
+  }
+}
+
+void DnsLoop::on_async(uv_async_t* h) noexcept {
+  auto* self = static_cast<DnsLoop*>(h->data);
+  std::shared_ptr<const registry::Snapshot> next;
+  bool stop = false;
+  {
+    std::lock_guard lock(self->mu_);
+    next = std::move(self->pending_);
+    stop = self->stop_requested_;
+  }
+  if (next) {
+    // Queries read state_->current without atomics: this callback runs on the loop thread,
+    // between packets. The old snapshot is released here, off the query path.
+    self->applied_.store(next->index(), std::memory_order_release);
+    self->state_->current = std::move(next);
+    if (self->on_applied_) {
+      self->on_applied_();
+    }
+  }
+  if (stop) {
+    self->close_handles();
+  }
+}
+
+void DnsLoop::close_handles() {
+  udp_.close();
+  tcp_.close();
+  if (async_initialized_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&async_))) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
+  }
+}
+
+void DnsLoop::finish() {
+  if (!loop_initialized_) {
+    return;
+  }
+  // Every handle should be closed by now; anything left is closed without a callback
+  // rather than leaking the loop (STYLE §26: walk, close, run, uv_loop_close).
+  uv_walk(
+      &state_->loop,
+      [](uv_handle_t* h, void*) {
+        if (!uv_is_closing(h)) {
+          uv_close(h, nullptr);
+        }
+      },
+      nullptr);
+  uv_run(&state_->loop, UV_RUN_DEFAULT);
+  uv_loop_close(&state_->loop);
+  loop_initialized_ = false;
+}
+
+}  // namespace srvd::dns

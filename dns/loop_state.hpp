@@ -1,0 +1,63 @@
+// loop_state.hpp -- what one DNS loop's listeners share: snapshot, buffers, counters, limits.
+#pragma once
+
+#include <uv.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "dns/handler.hpp"
+#include "dns/wire.hpp"
+#include "registry/snapshot.hpp"
+
+namespace srvd::dns {
+
+/// Tunables of a DNS loop. Defaults follow RFC 7766 §6.2.3 and NSD (tcp-count, tcp-timeout).
+struct LoopOptions {
+  uint64_t tcp_idle_timeout_ms = 10000;         ///< close a TCP connection idle this long
+  size_t max_tcp_connections = 128;             ///< per loop; extra connections are closed at once
+  uint16_t edns_payload = kDefaultEdnsPayload;  ///< our advertised UDP payload size
+  size_t max_tcp_backlog = 256 * 1024;          ///< unsent TCP output that pauses reading
+};
+
+/// Owned by one loop and touched only on its thread. The buffers are reused for every packet
+/// (STYLE §10), so the hot path never allocates.
+struct LoopState {
+  explicit LoopState(const LoopOptions& opts) : options(opts) {
+    ctx.edns_payload = opts.edns_payload;
+  }
+  LoopState(const LoopState&) = delete;
+  LoopState& operator=(const LoopState&) = delete;
+
+  uv_loop_t loop{};
+  LoopOptions options;
+  /// The snapshot queries read; swapped only by the loop's async callback. May be null
+  /// before the first snapshot, in which case queries are dropped.
+  std::shared_ptr<const registry::Snapshot> current;
+  QueryContext ctx;
+  uint64_t tcp_accepted = 0;
+  uint64_t tcp_rejected = 0;  ///< connections closed at once because of the cap
+  uint64_t tcp_timeouts = 0;
+  /// alloc_cb hands out this slab for every read, UDP and TCP: libuv calls alloc and read
+  /// back to back on the loop thread, so one slab serves all handles.
+  std::array<uint8_t, 65536> slab{};
+  /// Responses are encoded at offset 2, leaving room for the TCP length prefix (RFC 1035
+  /// §4.2.2) so TCP can send prefix and message as one buffer.
+  std::array<uint8_t, 2 + kMaxMessageSize> response{};
+
+  std::span<uint8_t> response_body() { return std::span(response).subspan(2); }
+
+  /// Runs the pipeline on `in` with the current snapshot; 0 when there is nothing to send.
+  size_t answer(std::span<const uint8_t> in, Transport transport) {
+    if (!current) {
+      ++ctx.counters.dropped;
+      return 0;
+    }
+    return handle_query(*current, in, response_body(), transport, ctx);
+  }
+};
+
+}  // namespace srvd::dns

@@ -1,0 +1,126 @@
+// query.cpp -- bounds-checked parsing of untrusted query packets (no allocation, no ldns).
+#include "dns/query.hpp"
+
+namespace srvd::dns {
+
+std::string_view Question::label(size_t i) const {
+  const uint8_t* p = name.data() + label_offsets[i];
+  return {reinterpret_cast<const char*>(p + 1), p[0]};
+}
+
+std::span<const uint8_t> Question::suffix(size_t i) const {
+  size_t off = i < label_count ? label_offsets[i] : name_size - 1u;
+  return {name.data() + off, name_size - off};
+}
+
+namespace {
+
+// The question's name must be uncompressed: a pointer could only point into the header,
+// which holds no name, so any pointer here is malformed (and so are pointer loops).
+bool parse_qname(std::span<const uint8_t> in, size_t& pos, Question& q) {
+  size_t out = 0;
+  q.label_count = 0;
+  while (pos < in.size()) {
+    uint8_t len = in[pos];
+    if (len > kMaxLabelSize) {  // pointers and reserved label types
+      return false;
+    }
+    if (out + len + 1u > kMaxNameSize || pos + len + 1u > in.size()) {
+      return false;
+    }
+    if (len == 0) {
+      q.name[out++] = 0;
+      q.name_size = static_cast<uint16_t>(out);
+      pos += 1;
+      return true;
+    }
+    q.label_offsets[q.label_count++] = static_cast<uint8_t>(out);
+    q.name[out++] = len;
+    for (size_t i = 1; i <= len; ++i) {
+      q.name[out++] = ascii_lower(in[pos + i]);
+    }
+    pos += size_t{len} + 1;
+  }
+  return false;
+}
+
+// Skips `count` resource records; false if one runs past the end.
+bool skip_records(std::span<const uint8_t> in, size_t& pos, unsigned count) {
+  for (unsigned i = 0; i < count; ++i) {
+    if (!skip_name(in, pos) || pos + 10 > in.size()) {
+      return false;
+    }
+    size_t rdlen = get16(in.data() + pos + 8);
+    pos += 10 + rdlen;
+    if (pos > in.size()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Reads the additional section looking for the OPT record (RFC 6891 §6.1.1: its owner is
+// the root, and more than one OPT is a FORMERR).
+ParseStatus parse_additional(std::span<const uint8_t> in, size_t& pos, unsigned count, Edns& edns) {
+  for (unsigned i = 0; i < count; ++i) {
+    size_t owner = pos;
+    if (!skip_name(in, pos) || pos + 10 > in.size()) {
+      return ParseStatus::formerr;
+    }
+    const uint8_t* rr = in.data() + pos;
+    size_t rdlen = get16(rr + 8);
+    if (pos + 10 + rdlen > in.size()) {
+      return ParseStatus::formerr;
+    }
+    if (get16(rr) == type::OPT) {
+      if (edns.present || pos != owner + 1 || in[owner] != 0) {
+        return ParseStatus::formerr;
+      }
+      edns.present = true;
+      edns.payload = get16(rr + 2);
+      edns.version = rr[5];  // TTL field: extended RCODE, VERSION, DO + Z
+      edns.dnssec_ok = (rr[6] & 0x80) != 0;
+    }
+    pos += 10 + rdlen;
+  }
+  return edns.present && edns.version != 0 ? ParseStatus::badvers : ParseStatus::ok;
+}
+
+}  // namespace
+
+ParseStatus parse_query(std::span<const uint8_t> in, Question& q) {
+  if (in.size() < kHeaderSize) {
+    return ParseStatus::drop;
+  }
+  const uint8_t* h = in.data();
+  q.id = get16(h);
+  q.flags = get16(h + 2);
+  q.question_end = 0;
+  q.edns = Edns{};
+  if ((q.flags & flag::QR) != 0) {
+    return ParseStatus::drop;  // a response: answering could start a loop between servers
+  }
+  if (q.opcode() != 0) {
+    return ParseStatus::notimp;
+  }
+  if (get16(h + 4) != 1) {
+    return ParseStatus::formerr;
+  }
+  size_t pos = kHeaderSize;
+  if (!parse_qname(in, pos, q) || pos + 4 > in.size()) {
+    return ParseStatus::formerr;
+  }
+  q.qtype = get16(h + pos);
+  q.qclass = get16(h + pos + 2);
+  pos += 4;
+  q.question_end = pos;
+  unsigned ancount = get16(h + 6);
+  unsigned nscount = get16(h + 8);
+  unsigned arcount = get16(h + 10);
+  if (!skip_records(in, pos, ancount + nscount)) {
+    return ParseStatus::formerr;
+  }
+  return parse_additional(in, pos, arcount, q.edns);
+}
+
+}  // namespace srvd::dns

@@ -1,0 +1,116 @@
+// server.cpp -- Server::start: binds the socket pairs and runs one DnsLoop per thread.
+#include "dns/server.hpp"
+
+#include <uv.h>
+
+#include <algorithm>
+#include <limits>
+#include <mutex>
+#include <vector>
+
+#include "dns/listen_socket.hpp"
+#include "dns/loop.hpp"
+#include "dns/server_start.hpp"
+
+namespace srvd::dns {
+
+namespace {
+
+class LoopServer final : public Server {
+ public:
+  LoopServer(uint16_t port, std::function<void()> on_applied)
+      : port_(port), on_applied_(std::move(on_applied)) {}
+  ~LoopServer() override { stop(); }
+
+  uint16_t port() const override { return port_; }
+
+  void publish(std::shared_ptr<const registry::Snapshot> snapshot) override {
+    std::lock_guard lock(mu_);
+    if (stopped_ || !snapshot) {
+      return;  // the loops' async handles are closed once stop() began
+    }
+    for (auto& loop : loops_) {
+      loop->publish(snapshot);
+    }
+  }
+
+  uint64_t applied_index() const override {
+    uint64_t min = std::numeric_limits<uint64_t>::max();
+    for (const auto& loop : loops_) {
+      min = std::min(min, loop->applied_index());
+    }
+    return loops_.empty() ? 0 : min;
+  }
+
+  void stop() override {
+    {
+      std::lock_guard lock(mu_);
+      if (stopped_) {
+        return;
+      }
+      stopped_ = true;
+    }
+    for (auto& loop : loops_) {
+      loop->request_stop();
+    }
+    for (auto& loop : loops_) {
+      loop->join();
+    }
+  }
+
+  /// Opens one loop per socket pair and starts them; on failure stops what started.
+  bool open(std::vector<SocketPair> pairs, const LoopOptions& options,
+            const std::shared_ptr<const registry::Snapshot>& initial, std::string& error) {
+    for (auto& pair : pairs) {
+      loops_.push_back(std::make_unique<DnsLoop>(options, initial, on_applied_));
+      int rc = loops_.back()->open(pair.udp.release(), pair.tcp.release());  // takes ownership
+      if (rc != 0) {
+        error = std::string("dns: cannot serve on the bound sockets: ") + uv_strerror(rc);
+        stop();
+        return false;
+      }
+    }
+    for (auto& loop : loops_) {
+      if (!loop->run()) {
+        error = "dns: cannot start a DNS thread";
+        stop();
+        return false;
+      }
+    }
+    return true;
+  }
+
+ private:
+  uint16_t port_;
+  // Read by the loops by reference (DnsLoop), so it lives as long as they do.
+  std::function<void()> on_applied_;
+  std::vector<std::unique_ptr<DnsLoop>> loops_;  // fixed after open()
+  std::mutex mu_;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Server> start_server(const ServerConfig& config, const LoopOptions& options,
+                                     std::shared_ptr<const registry::Snapshot> initial,
+                                     std::function<void()> on_applied, std::string& error) {
+  uint16_t port = 0;
+  std::vector<SocketPair> pairs =
+      bind_socket_pairs(config.address, std::max(config.threads, 1u), port, error);
+  if (pairs.empty()) {
+    return nullptr;
+  }
+  auto server = std::make_unique<LoopServer>(port, std::move(on_applied));
+  if (!server->open(std::move(pairs), options, initial, error)) {
+    return nullptr;
+  }
+  return server;
+}
+
+std::unique_ptr<Server> Server::start(const ServerConfig& config,
+                                      std::shared_ptr<const registry::Snapshot> initial,
+                                      std::function<void()> on_applied, std::string& error) {
+  return start_server(config, LoopOptions{}, std::move(initial), std::move(on_applied), error);
+}
+
+}  // namespace srvd::dns

@@ -1,0 +1,192 @@
+// tcp_connection.cpp -- RFC 7766 DNS over TCP: length framing, in-order pipelined answers.
+#include "dns/tcp_connection.hpp"
+
+#include "dns/tcp_listener.hpp"
+
+namespace srvd::dns {
+
+namespace {
+uv_handle_t* as_handle(auto* h) { return reinterpret_cast<uv_handle_t*>(h); }
+uv_stream_t* as_stream(uv_tcp_t* h) { return reinterpret_cast<uv_stream_t*>(h); }
+}  // namespace
+
+TcpConnection::TcpConnection(LoopState& state, TcpListener& listener)
+    : state_(state), listener_(listener) {
+  tcp_.data = this;
+  timer_.data = this;
+  write_req_.data = this;
+}
+
+void TcpConnection::start(uv_stream_t* server, bool reject) {
+  if (uv_tcp_init(&state_.loop, &tcp_) != 0) {
+    listener_.closing(this);
+    listener_.unlink(this);  // nothing for libuv to close: only the object to drop
+    delete this;
+    return;
+  }
+  ++open_handles_;
+  if (uv_timer_init(&state_.loop, &timer_) == 0) {
+    ++open_handles_;
+  }
+  // Accept even when rejecting: that takes the connection off the backlog so it can be closed.
+  if (uv_accept(server, as_stream(&tcp_)) != 0 || reject || open_handles_ != 2 ||
+      uv_read_start(as_stream(&tcp_), on_alloc, on_read) != 0 ||
+      uv_timer_start(&timer_, on_timeout, state_.options.tcp_idle_timeout_ms, 0) != 0) {
+    close();
+  }
+}
+
+void TcpConnection::close() {
+  if (closing_) {
+    return;
+  }
+  closing_ = true;
+  listener_.closing(this);
+  // Closing the stream cancels a write in flight; libuv runs its callback before on_close,
+  // so `inflight_` stays alive for as long as libuv may read it.
+  if (open_handles_ >= 1) {
+    uv_close(as_handle(&tcp_), on_close);
+  }
+  if (open_handles_ == 2) {
+    uv_close(as_handle(&timer_), on_close);
+  }
+}
+
+void TcpConnection::on_close(uv_handle_t* h) noexcept {
+  auto* self = static_cast<TcpConnection*>(h->data);
+  if (--self->open_handles_ == 0) {
+    self->listener_.unlink(self);
+    delete self;
+  }
+}
+
+void TcpConnection::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) noexcept {
+  auto* self = static_cast<TcpConnection*>(h->data);
+  *buf = uv_buf_init(reinterpret_cast<char*>(self->state_.slab.data()),
+                     static_cast<unsigned>(self->state_.slab.size()));
+}
+
+void TcpConnection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) noexcept {
+  static_cast<TcpConnection*>(s->data)->read(nread);
+}
+
+void TcpConnection::on_write(uv_write_t* req, int status) noexcept {
+  static_cast<TcpConnection*>(req->data)->written(status);
+}
+
+void TcpConnection::on_timeout(uv_timer_t* t) noexcept {
+  auto* self = static_cast<TcpConnection*>(t->data);
+  ++self->state_.tcp_timeouts;  // RFC 7766 §6.2.3: idle connections are closed by the server
+  self->close();
+}
+
+void TcpConnection::read(ssize_t nread) {
+  if (closing_ || nread == 0) {
+    return;  // 0 is EAGAIN: nothing read, nothing to do
+  }
+  if (nread < 0) {  // EOF or reset: finish the answers already owed, then close
+    peer_done_ = true;
+    uv_read_stop(as_stream(&tcp_));
+    finish_if_done();
+    return;
+  }
+  uv_timer_start(&timer_, on_timeout, state_.options.tcp_idle_timeout_ms, 0);
+  std::span<const uint8_t> data(state_.slab.data(), static_cast<size_t>(nread));
+  if (partial_.empty()) {
+    // Common case: whole messages in this read, answered straight from the slab.
+    size_t used = consume(data);
+    partial_.assign(data.begin() + static_cast<ptrdiff_t>(used), data.end());
+  } else {
+    partial_.insert(partial_.end(), data.begin(), data.end());
+    size_t used = consume(partial_);
+    partial_.erase(partial_.begin(), partial_.begin() + static_cast<ptrdiff_t>(used));
+  }
+  if (!closing_ && pending_.size() > state_.options.max_tcp_backlog) {
+    // The client sends faster than it reads: stop reading until our output drains.
+    uv_read_stop(as_stream(&tcp_));
+    paused_ = true;
+  }
+}
+
+size_t TcpConnection::consume(std::span<const uint8_t> data) {
+  size_t used = 0;
+  // RFC 7766 §6.2.1.1: pipelined queries are answered, here in the order received.
+  while (!closing_ && data.size() - used >= 2) {
+    size_t len = get16(data.data() + used);
+    if (data.size() - used - 2 < len) {
+      break;
+    }
+    answer(data.subspan(used + 2, len));
+    used += 2 + len;
+  }
+  return used;
+}
+
+void TcpConnection::answer(std::span<const uint8_t> message) {
+  size_t n = state_.answer(message, Transport::tcp);
+  if (n == 0) {
+    return;  // a response or a runt: not a query, nothing is owed
+  }
+  put16(state_.response.data(), static_cast<uint16_t>(n));
+  send(std::span(state_.response).first(n + 2));
+}
+
+void TcpConnection::send(std::span<const uint8_t> bytes) {
+  if (!writing_ && pending_.empty()) {
+    // Most answers go out at once; only the part the kernel refuses is copied.
+    uv_buf_t buf = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(bytes.data())),
+                               static_cast<unsigned>(bytes.size()));
+    int rc = uv_try_write(as_stream(&tcp_), &buf, 1);
+    if (rc < 0 && rc != UV_EAGAIN) {
+      close();
+      return;
+    }
+    bytes = bytes.subspan(rc > 0 ? static_cast<size_t>(rc) : 0);
+    if (bytes.empty()) {
+      return;
+    }
+  }
+  pending_.insert(pending_.end(), bytes.begin(), bytes.end());
+  flush();
+}
+
+void TcpConnection::flush() {
+  if (writing_ || pending_.empty() || closing_) {
+    return;
+  }
+  inflight_.swap(pending_);
+  pending_.clear();
+  uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(inflight_.data()),
+                             static_cast<unsigned>(inflight_.size()));
+  if (uv_write(&write_req_, as_stream(&tcp_), &buf, 1, on_write) != 0) {
+    close();
+    return;
+  }
+  writing_ = true;
+}
+
+void TcpConnection::written(int status) {
+  writing_ = false;
+  inflight_.clear();
+  if (status < 0 || closing_) {
+    close();
+    return;
+  }
+  flush();
+  if (paused_ && !writing_ && !peer_done_) {
+    paused_ = uv_read_start(as_stream(&tcp_), on_alloc, on_read) != 0;
+    if (paused_) {
+      close();
+      return;
+    }
+  }
+  finish_if_done();
+}
+
+void TcpConnection::finish_if_done() {
+  if (peer_done_ && !writing_ && pending_.empty()) {
+    close();
+  }
+}
+
+}  // namespace srvd::dns

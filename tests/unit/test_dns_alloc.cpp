@@ -1,0 +1,77 @@
+// test_dns_alloc.cpp -- the query path allocates nothing (STYLE §11), counted via operator new.
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <new>
+
+#include "test_dns_support.hpp"
+
+// Replacing the global operator new applies to the whole test binary; it only counts while
+// `g_counting` is set on the calling thread, so other tests are unaffected. Every
+// non-aligned form is replaced, so no new/delete pair mixes ours with the runtime's
+// (ASan checks that); the aligned forms stay the runtime's, pairs of their own.
+namespace {
+thread_local bool g_counting = false;
+std::atomic<size_t> g_allocations{0};
+
+void* counted_malloc(size_t size) noexcept {
+  if (g_counting) {
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
+  }
+  return std::malloc(size == 0 ? 1 : size);
+}
+}  // namespace
+
+void* operator new(size_t size) {
+  if (void* p = counted_malloc(size)) {
+    return p;
+  }
+  throw std::bad_alloc();
+}
+void* operator new[](size_t size) { return operator new(size); }
+void* operator new(size_t size, const std::nothrow_t&) noexcept { return counted_malloc(size); }
+void* operator new[](size_t size, const std::nothrow_t&) noexcept { return counted_malloc(size); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+
+using namespace srvd::dns;
+using namespace srvd::dns::test;
+
+TEST_CASE("alloc: answering a query allocates nothing", "[dns][alloc]") {
+  auto snap = demo_snapshot();
+  std::vector<std::vector<uint8_t>> queries = {
+      make_query("_payment._tcp.svc.internal.", LDNS_RR_TYPE_SRV, {.edns_payload = 1232}),
+      make_query("payment.svc.internal.", LDNS_RR_TYPE_A),
+      make_query("Payment.SVC.internal.", LDNS_RR_TYPE_AAAA),
+      make_query("a1.payment.svc.internal.", LDNS_RR_TYPE_TXT),
+      make_query("svc.internal.", LDNS_RR_TYPE_NS),
+      make_query("svc.internal.", LDNS_RR_TYPE_SOA),
+      make_query("nosuch.svc.internal.", LDNS_RR_TYPE_A),
+      make_query("_tcp.svc.internal.", LDNS_RR_TYPE_SRV),
+      make_query("example.com.", LDNS_RR_TYPE_A),
+      make_query("payment.svc.internal.", LDNS_RR_TYPE_A,
+                 {.edns_payload = 1232, .edns_version = 1}),
+  };
+  std::vector<uint8_t> bad = {0xAB, 0xCD, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0};  // FORMERR
+  std::vector<uint8_t> out(kMaxMessageSize);
+  QueryContext ctx;
+
+  size_t total = 0;
+  g_allocations = 0;
+  g_counting = true;
+  for (int round = 0; round < 10; ++round) {
+    for (const auto& q : queries) {
+      total += handle_query(*snap, q, out, Transport::udp, ctx);
+      total += handle_query(*snap, q, out, Transport::tcp, ctx);
+    }
+    total += handle_query(*snap, bad, out, Transport::udp, ctx);
+  }
+  g_counting = false;
+  CHECK(g_allocations.load() == 0);
+  CHECK(total > 0);
+  CHECK(ctx.counters.queries == 210);
+}
