@@ -98,11 +98,11 @@ void TcpConnection::read(ssize_t nread) {
     partial_.assign(data.begin() + static_cast<ptrdiff_t>(used), data.end());
   } else {
     partial_.insert(partial_.end(), data.begin(), data.end());
-    size_t used = consume(partial_);
-    partial_.erase(partial_.begin(), partial_.begin() + static_cast<ptrdiff_t>(used));
+    consume_partial();
   }
-  if (!closing_ && pending_.size() > state_.options.max_tcp_backlog) {
-    // The client sends faster than it reads: stop reading until our output drains.
+  if (!closing_ && backlogged()) {
+    // The client sends faster than it reads: stop reading (and answering) until our output
+    // drains, so one connection cannot queue unbounded output.
     uv_read_stop(as_stream(&tcp_));
     paused_ = true;
   }
@@ -111,7 +111,7 @@ void TcpConnection::read(ssize_t nread) {
 size_t TcpConnection::consume(std::span<const uint8_t> data) {
   size_t used = 0;
   // RFC 7766 §6.2.1.1: pipelined queries are answered, here in the order received.
-  while (!closing_ && data.size() - used >= 2) {
+  while (!closing_ && !backlogged() && data.size() - used >= 2) {
     size_t len = get16(data.data() + used);
     if (data.size() - used - 2 < len) {
       break;
@@ -121,6 +121,13 @@ size_t TcpConnection::consume(std::span<const uint8_t> data) {
   }
   return used;
 }
+
+void TcpConnection::consume_partial() {
+  size_t used = consume(partial_);
+  partial_.erase(partial_.begin(), partial_.begin() + static_cast<ptrdiff_t>(used));
+}
+
+bool TcpConnection::backlogged() const { return pending_.size() > state_.options.max_tcp_backlog; }
 
 void TcpConnection::answer(std::span<const uint8_t> message) {
   size_t n = state_.answer(message, Transport::tcp);
@@ -172,10 +179,17 @@ void TcpConnection::written(int status) {
     close();
     return;
   }
+  // The client is reading: that is activity too (RFC 7766 §6.2.3 idles count both ways).
+  uv_timer_start(&timer_, on_timeout, state_.options.tcp_idle_timeout_ms, 0);
   flush();
-  if (paused_ && !writing_ && !peer_done_) {
-    paused_ = uv_read_start(as_stream(&tcp_), on_alloc, on_read) != 0;
-    if (paused_) {
+  if (paused_ && !writing_) {
+    // Output drained: answer the queries held back, then read again unless they refilled it.
+    consume_partial();
+    if (closing_ || backlogged()) {
+      return;
+    }
+    paused_ = false;
+    if (!peer_done_ && uv_read_start(as_stream(&tcp_), on_alloc, on_read) != 0) {
       close();
       return;
     }

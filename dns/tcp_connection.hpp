@@ -44,6 +44,10 @@ class TcpConnection {
   void written(int status);
   /// Answers every complete message in `data` in order; returns the bytes consumed.
   size_t consume(std::span<const uint8_t> data);
+  /// consume() on the reassembly buffer, dropping what was answered.
+  void consume_partial();
+  /// More unsent output than the limit: stop reading and answering until it drains.
+  bool backlogged() const;
   void answer(std::span<const uint8_t> message);
   void send(std::span<const uint8_t> bytes);
   void flush();

@@ -34,12 +34,16 @@ trap _cleanup EXIT
 
 # start_srvd [extra flags...]: starts `srvd serve` on free loopback ports in the background
 # and waits (10 s at most) for both "listening" lines; sets DNS_PORT and HTTP_PORT.
+# SRVD_WRAPPER runs it under a tool, e.g. "valgrind -q --error-exitcode=99" (then stop_srvd
+# fails on any error the tool reports, and start-up may take 60 s).
 start_srvd() {
-  "$SRVD" serve --dns 127.0.0.1:0 --http 127.0.0.1:0 "$@" >"$WORK/srvd.out" 2>"$WORK/srvd.err" &
+  # shellcheck disable=SC2086 # SRVD_WRAPPER is a command line
+  ${SRVD_WRAPPER:-} "$SRVD" serve --dns 127.0.0.1:0 --http 127.0.0.1:0 "$@" >"$WORK/srvd.out" 2>"$WORK/srvd.err" &
   SRVD_PID=$!
-  DNS_PORT= HTTP_PORT=
-  local i
-  for ((i = 0; i < 100; i++)); do
+  DNS_PORT='' HTTP_PORT=''
+  local i tries=100
+  [[ -n ${SRVD_WRAPPER:-} ]] && tries=600
+  for ((i = 0; i < tries; i++)); do
     DNS_PORT=$(sed -n 's/^listening dns 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$WORK/srvd.out")
     HTTP_PORT=$(sed -n 's/^listening http 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$WORK/srvd.out")
     [[ -n $DNS_PORT && -n $HTTP_PORT ]] && break
@@ -47,22 +51,23 @@ start_srvd() {
     sleep 0.1
   done
   [[ -n $DNS_PORT && -n $HTTP_PORT ]] ||
-    fail "expected 'listening dns 127.0.0.1:PORT' and 'listening http 127.0.0.1:PORT' on stdout within 10 s, saw: $(cat "$WORK/srvd.out")"
+    fail "expected 'listening dns 127.0.0.1:PORT' and 'listening http 127.0.0.1:PORT' on stdout within $((tries / 10)) s, saw: $(cat "$WORK/srvd.out")"
   export DNS_PORT HTTP_PORT
 }
 
-# stop_srvd: SIGTERM, then expects exit status 0 within 10 s.
+# stop_srvd: SIGTERM, then expects exit status 0 within 10 s (60 s under SRVD_WRAPPER).
 stop_srvd() {
   kill -TERM "$SRVD_PID"
-  local i rc=0
-  for ((i = 0; i < 100; i++)); do
+  local i rc=0 tries=100
+  [[ -n ${SRVD_WRAPPER:-} ]] && tries=600
+  for ((i = 0; i < tries; i++)); do
     kill -0 "$SRVD_PID" 2>/dev/null || break
     sleep 0.1
   done
-  kill -0 "$SRVD_PID" 2>/dev/null && fail "srvd still running 10 s after SIGTERM"
+  kill -0 "$SRVD_PID" 2>/dev/null && fail "srvd still running $((tries / 10)) s after SIGTERM"
   wait "$SRVD_PID" || rc=$?
   SRVD_PID=
-  ((rc == 0)) || fail "expected srvd to exit 0 on SIGTERM, it exited $rc"
+  ((rc == 0)) || fail "expected srvd to exit 0 on SIGTERM, it exited $rc; stderr: $(tail -n 20 "$WORK/srvd.err")"
 }
 
 assert_alive() {

@@ -41,44 +41,44 @@ $after (index $after_index)"
 I=/v1/services/web/instances/a1
 N=/v1/services/web/instances/new1
 ok='"address":"127.0.0.10","port":8080'
-for path in $I $N; do
+for path in "$I" "$N"; do
   # Not JSON, or not an object.
-  bad 400 PUT $path '{"address":'
-  bad 400 PUT $path 'address=127.0.0.10&port=8080'
-  bad 400 PUT $path ''
-  bad 400 PUT $path '[]'
-  bad 400 PUT $path '"127.0.0.10"'
-  bad 400 PUT $path 'null'
-  bad 400 PUT $path "{$ok} trailing"
+  bad 400 PUT "$path" '{"address":'
+  bad 400 PUT "$path" 'address=127.0.0.10&port=8080'
+  bad 400 PUT "$path" ''
+  bad 400 PUT "$path" '[]'
+  bad 400 PUT "$path" '"127.0.0.10"'
+  bad 400 PUT "$path" 'null'
+  bad 400 PUT "$path" "{$ok} trailing"
   # Missing required fields.
-  bad 400 PUT $path '{}'
-  bad 400 PUT $path '{"port":8080}'
-  bad 400 PUT $path '{"address":"127.0.0.10"}'
+  bad 400 PUT "$path" '{}'
+  bad 400 PUT "$path" '{"port":8080}'
+  bad 400 PUT "$path" '{"address":"127.0.0.10"}'
   # Wrong types.
-  bad 400 PUT $path '{"address":2130706442,"port":8080}'
-  bad 400 PUT $path '{"address":"127.0.0.10","port":"8080"}'
-  bad 400 PUT $path '{"address":"127.0.0.10","port":8080.5}'
-  bad 400 PUT $path '{"address":"127.0.0.10","port":true}'
-  bad 400 PUT $path '{"address":"127.0.0.10","port":null}'
-  bad 400 PUT $path "{$ok,\"protocol\":\"sctp\"}"
-  bad 400 PUT $path "{$ok,\"protocol\":6}"
-  bad 400 PUT $path "{$ok,\"priority\":\"1\"}"
-  bad 400 PUT $path "{$ok,\"priority\":-1}"
-  bad 400 PUT $path "{$ok,\"weight\":65536}"
-  bad 400 PUT $path "{$ok,\"tags\":\"blue\"}"
-  bad 400 PUT $path "{$ok,\"tags\":[1]}"
-  bad 400 PUT $path "{$ok,\"meta\":[]}"
-  bad 400 PUT $path "{$ok,\"meta\":{\"k\":1}}"
+  bad 400 PUT "$path" '{"address":2130706442,"port":8080}'
+  bad 400 PUT "$path" '{"address":"127.0.0.10","port":"8080"}'
+  bad 400 PUT "$path" '{"address":"127.0.0.10","port":8080.5}'
+  bad 400 PUT "$path" '{"address":"127.0.0.10","port":true}'
+  bad 400 PUT "$path" '{"address":"127.0.0.10","port":null}'
+  bad 400 PUT "$path" "{$ok,\"protocol\":\"sctp\"}"
+  bad 400 PUT "$path" "{$ok,\"protocol\":6}"
+  bad 400 PUT "$path" "{$ok,\"priority\":\"1\"}"
+  bad 400 PUT "$path" "{$ok,\"priority\":-1}"
+  bad 400 PUT "$path" "{$ok,\"weight\":65536}"
+  bad 400 PUT "$path" "{$ok,\"tags\":\"blue\"}"
+  bad 400 PUT "$path" "{$ok,\"tags\":[1]}"
+  bad 400 PUT "$path" "{$ok,\"meta\":[]}"
+  bad 400 PUT "$path" "{$ok,\"meta\":{\"k\":1}}"
   # Unknown field (a typo must not be silently ignored).
-  bad 400 PUT $path '{"addr":"127.0.0.10","port":8080}'
-  bad 400 PUT $path "{$ok,\"prot\":\"udp\"}"
+  bad 400 PUT "$path" '{"addr":"127.0.0.10","port":8080}'
+  bad 400 PUT "$path" "{$ok,\"prot\":\"udp\"}"
   # Bad addresses.
   for a in 300.1.1.1 localhost 127.0.0.1:80 '[::1]' '' ' 127.0.0.10' 1.2.3 ::g 'fe80::1%eth0'; do
-    bad 400 PUT $path "{\"address\":\"$a\",\"port\":8080}"
+    bad 400 PUT "$path" "{\"address\":\"$a\",\"port\":8080}"
   done
   # Ports out of range.
   for p in 0 65536 70000 -1; do
-    bad 400 PUT $path "{\"address\":\"127.0.0.10\",\"port\":$p}"
+    bad 400 PUT "$path" "{\"address\":\"127.0.0.10\",\"port\":$p}"
   done
 done
 
@@ -91,11 +91,11 @@ done
 # 63 characters is fine (checked below, after the error cases).
 
 # Status changes: bad JSON or unknown status is 400; an unknown instance is 404.
-bad 400 PUT $I/status '{"status":'
-bad 400 PUT $I/status '{"status":"sleeping"}'
-bad 400 PUT $I/status '{"status":1}'
-bad 400 PUT $I/status '{}'
-bad 400 PUT $I/status '{"status":"maintenance","colour":"red"}'
+bad 400 PUT "$I/status" '{"status":'
+bad 400 PUT "$I/status" '{"status":"sleeping"}'
+bad 400 PUT "$I/status" '{"status":1}'
+bad 400 PUT "$I/status" '{}'
+bad 400 PUT "$I/status" '{"status":"maintenance","colour":"red"}'
 bad 404 PUT /v1/services/web/instances/zz/status '{"status":"maintenance"}'
 bad 404 PUT /v1/services/nosuch/instances/a1/status '{"status":"maintenance"}'
 
@@ -121,10 +121,10 @@ bad 405 POST /healthz
 
 # A body over 64 KiB: 413, whether or not it is valid JSON.
 $PY -c 'import json; print(json.dumps({"address": "127.0.0.10", "port": 8080, "meta": {"pad": "x" * 70000}}))' >"$WORK/big.json"
-bad 413 PUT $I @"$WORK/big.json"
-bad 413 PUT $N @"$WORK/big.json"
+bad 413 PUT "$I" @"$WORK/big.json"
+bad 413 PUT "$N" @"$WORK/big.json"
 head -c 100000 /dev/zero | tr '\0' 'x' >"$WORK/big.txt"
-bad 413 PUT $N @"$WORK/big.txt"
+bad 413 PUT "$N" @"$WORK/big.txt"
 
 # Requests that are not HTTP at all: 400 (or the connection closed), and srvd carries on.
 $PY - "$HTTP_PORT" <<'EOF' || fail "malformed HTTP requests (see above)"

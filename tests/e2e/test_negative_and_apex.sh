@@ -42,6 +42,10 @@ expect_negative "SRV name asked for A" _web._tcp.svc.internal A NOERROR
 expect_negative "empty non-terminal _tcp" _tcp.svc.internal SRV NOERROR
 expect_negative "empty non-terminal _tcp, type A" _tcp.svc.internal A NOERROR
 expect_negative "apex asked for A" svc.internal A NOERROR
+expect_negative "instance asked for an unknown type (RFC 8906)" a1.web.svc.internal TYPE65280 NOERROR
+expect_negative "unknown name asked for an unknown type" nosuch.svc.internal TYPE65280 NXDOMAIN
+# ANY gets at least one RRset of the name (RFC 8482), never an error.
+[[ -n $(answers a1.web.svc.internal ANY) ]] || fail "a1.web ANY: expected at least one record, got $(rcode a1.web.svc.internal ANY) with none"
 # (RNAME and the SOA timers are srvd's choice; the fields above are the contract.)
 full nosuch.svc.internal A | sed -E 's/(SOA[[:space:]]+ns\.svc\.internal\.) .*/\1 .../' | check_golden nxdomain
 

@@ -13,7 +13,7 @@ TEST_CASE("http_message: every response has Content-Length and X-Srvd-Index", "[
         "X-Srvd-Index: 42\r\n\r\n{}\n");
 }
 
-TEST_CASE("http_message: connection headers, Allow and HEAD", "[http_message]") {
+TEST_CASE("http_message: connection headers and Allow and HEAD", "[http_message]") {
   Response r{.status = 405, .body = "{}", .index = 0, .allow = "PUT, DELETE"};
   const std::string close = srvd::api::serialize(r, Framing{.keep_alive = false});
   CHECK_THAT(close, Catch::StartsWith("HTTP/1.1 405 Method Not Allowed\r\n"));

@@ -51,7 +51,8 @@ TEST_CASE("request_reader: pieces and pipelined requests come out whole and in o
   }
 }
 
-TEST_CASE("request_reader: keep-alive, HTTP/1.0, HEAD and absolute targets", "[request_reader]") {
+TEST_CASE("request_reader: keep-alive and HTTP/1.0 and HEAD and absolute targets",
+          "[request_reader]") {
   RequestReader a;
   auto close = read_all(a, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n");
   CHECK_FALSE(close.at(0).framing.keep_alive);

@@ -93,7 +93,7 @@ TEST_CASE("routes: PUT registers an instance and returns it with 201", "[routes]
   REQUIRE(f.registry.find("payment") != nullptr);
 }
 
-TEST_CASE("routes: defaults, names lowercased, re-PUT is 200 and idempotent", "[routes]") {
+TEST_CASE("routes: defaults and lowercased names and an idempotent re-PUT with 200", "[routes]") {
   Fixture f;
   Response created = f.call("PUT", "/v1/services/Payment/instances/P1",
                             R"({"address":"2001:DB8::1","port":1,"service":"PAYMENT","id":"p1"})");
@@ -202,7 +202,7 @@ TEST_CASE("routes: bad register bodies get 400 naming the problem and change not
   CHECK(f.call("GET", "/v1/services").body == before);
 }
 
-TEST_CASE("routes: DELETE returns the removed instance; unknown is 404", "[routes]") {
+TEST_CASE("routes: DELETE returns the removed instance and unknown is 404", "[routes]") {
   Fixture f;
   f.call("PUT", "/v1/services/payment/instances/p1", kPaymentP1);
   Response r = f.call("DELETE", "/v1/services/PAYMENT/instances/p1");
@@ -217,7 +217,8 @@ TEST_CASE("routes: DELETE returns the removed instance; unknown is 404", "[route
   CHECK(f.registry.index() == 2);
 }
 
-TEST_CASE("routes: status override and back; bad status 400, unknown instance 404", "[routes]") {
+TEST_CASE("routes: status override and back with 400 for a bad status and 404 for no instance",
+          "[routes]") {
   Fixture f;
   f.call("PUT", "/v1/services/payment/instances/p1", kPaymentP1);
   const std::string path = "/v1/services/payment/instances/p1/status";
@@ -261,7 +262,7 @@ TEST_CASE("routes: GET /v1/services lists services sorted by name", "[routes]") 
   CHECK(b["services"][1]["name"] == "zeta");
 }
 
-TEST_CASE("routes: GET one service, ?healthy=true keeps only served instances", "[routes]") {
+TEST_CASE("routes: GET one service with healthy=true keeps only served instances", "[routes]") {
   Fixture f;
   f.call("PUT", "/v1/services/payment/instances/p1", kPaymentP1);
   f.call("PUT", "/v1/services/payment/instances/p2", kPaymentP1);
@@ -295,7 +296,7 @@ TEST_CASE("routes: /healthz reports ok and the index", "[routes]") {
   CHECK(f.call("HEAD", "/healthz").status == 200);
 }
 
-TEST_CASE("routes: unknown paths are 404, wrong methods 405 with Allow", "[routes]") {
+TEST_CASE("routes: unknown paths are 404 and wrong methods 405 with Allow", "[routes]") {
   Fixture f;
   for (const char* path :
        {"/", "/v1", "/v1/services/", "/v1/services/a/instances", "/v1/services/a/instances/b/c",

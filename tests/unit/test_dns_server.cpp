@@ -209,6 +209,41 @@ TEST_CASE("server: large TCP answers, half-closed clients", "[dns][server]") {
   CHECK(udp.wire.size() <= 512);
 }
 
+TEST_CASE("server: a client that reads slowly still gets every answer, in order",
+          "[dns][server]") {
+  srvd::registry::Registry reg{srvd::registry::ZoneConfig{}};
+  for (int i = 0; i < 500; ++i) {
+    std::string id = "instance-" + std::to_string(i);
+    std::string addr = "10.3." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1);
+    reg.upsert(instance("big", id.c_str(), addr.c_str(), 8080), 1);
+  }
+  std::string error;
+  auto server = Server::start({loopback(0), 1}, reg.publish(), nullptr, error);
+  REQUIRE(server);
+
+  // ~150 x 28 KB of answers: more than the socket buffers hold, so the server must queue
+  // output past uv_try_write, pause reading at its backlog limit, and resume as we read.
+  constexpr uint16_t kQueries = 150;
+  Client tcp(SOCK_STREAM, server->port());
+  Bytes many;
+  for (uint16_t id = 1; id <= kQueries; ++id) {
+    Bytes f = framed(make_query("_big._tcp.svc.internal.", LDNS_RR_TYPE_SRV, {.id = id}));
+    many.insert(many.end(), f.begin(), f.end());
+  }
+  tcp.send(many);
+  std::this_thread::sleep_for(200ms);
+  for (uint16_t id = 1; id <= kQueries; ++id) {
+    auto r = tcp.read_message();
+    REQUIRE(r);
+    REQUIRE(ldns_pkt_id(r->pkt.get()) == id);
+    REQUIRE(ldns_pkt_ancount(r->pkt.get()) == 500);
+  }
+  tcp.send(framed(make_query("svc.internal.", LDNS_RR_TYPE_SOA, {.id = 999})));
+  auto last = tcp.read_message();
+  REQUIRE(last);
+  CHECK(ldns_pkt_id(last->pkt.get()) == 999);
+}
+
 TEST_CASE("server: idle TCP connections time out; connections beyond the cap are closed",
           "[dns][server]") {
   std::string error;

@@ -3,8 +3,10 @@
 
 // <stdbool.h> first: without it ldns/common.h #defines bool, true and false, which breaks
 // later C++ headers (e.g. std::optional's operator<=>).
-#include <ldns/ldns.h>
+// clang-format off
 #include <stdbool.h>
+#include <ldns/ldns.h>
+// clang-format on
 
 #include <cstdint>
 #include <cstdlib>
