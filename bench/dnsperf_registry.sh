@@ -62,6 +62,7 @@ print("\n".join(lines))
 PYEOF
 
 # --- the run
+load=$(cut -d' ' -f1-3 /proc/loadavg)
 cmd="dnsperf -s 127.0.0.1 -p $dns_port -d queries.txt -l $DURATION${DNSPERF_ARGS:+ $DNSPERF_ARGS}"
 echo "running: $cmd"
 # shellcheck disable=SC2086 # DNSPERF_ARGS is a list of flags
@@ -78,13 +79,14 @@ codes=$(field 'Response codes:')
 commit=$(git -C "$repo" describe --always --dirty 2>/dev/null || echo unknown)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 threads=${DNS_THREADS:-default (one per core)}
+build=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$(dirname "$SRVD")/CMakeCache.txt" 2>/dev/null || true)
 
 {
   echo
   echo "## $(date -u '+%Y-%m-%d %H:%M UTC') — srvd $commit"
   echo
-  echo "- machine: $(nproc) CPUs, $cpu, $(uname -r); dnsperf and srvd share it"
-  echo "- srvd: \`${serve_args[*]}\` (--dns-threads: $threads)"
+  echo "- machine: $(nproc) CPUs, $cpu, $(uname -r); dnsperf and srvd share it; load average before the run: $load"
+  echo "- srvd: \`${serve_args[*]}\` (--dns-threads: $threads; build type: ${build:-unknown})"
   echo "- registry: $SERVICES services × $INSTANCES instances — $registered"
   echo "- queries: 50% \`_svcN._tcp SRV\` / 40% \`svcN A\` / 10% NXDOMAIN, 10,000 lines, random services"
   echo "- command: \`$cmd\`"

@@ -9,6 +9,7 @@ before_body=$HTTP_BODY
 before_index=$HTTP_INDEX
 before_dns=$(answers _web._tcp.svc.internal SRV)
 checked=0
+extra_curl_args=() # more curl flags for the bad request, e.g. a header
 
 # bad STATUS METHOD PATH [BODY]: sends the request, then GET /v1/services (one curl, so a
 # test of ~120 cases stays quick), and checks the error and that nothing changed.
@@ -16,6 +17,7 @@ bad() {
   local want=$1 method=$2 path=$3 what="$2 $3${4+ with body '${4:0:80}'}"
   local args=(-sS -X "$method" -o "$WORK/bad.body" -D "$WORK/bad.headers" -w '%{http_code}\n')
   (($# > 3)) && args+=(-H 'Content-Type: application/json' --data-binary "$4")
+  args+=("${extra_curl_args[@]}")
   local codes
   codes=$(curl "${args[@]}" "http://127.0.0.1:$HTTP_PORT$path" \
     --next -sS -o "$WORK/after.body" -D "$WORK/after.headers" -w '%{http_code}\n' \
@@ -125,6 +127,11 @@ bad 413 PUT "$I" @"$WORK/big.json"
 bad 413 PUT "$N" @"$WORK/big.json"
 head -c 100000 /dev/zero | tr '\0' 'x' >"$WORK/big.txt"
 bad 413 PUT "$N" @"$WORK/big.txt"
+extra_curl_args=(-H 'Transfer-Encoding: chunked')
+bad 413 PUT "$N" @"$WORK/big.json"
+extra_curl_args=(-H 'Expect: 100-continue')
+bad 413 PUT "$N" @"$WORK/big.json"
+extra_curl_args=()
 
 # Requests that are not HTTP at all: 400 (or the connection closed), and srvd carries on.
 $PY - "$HTTP_PORT" <<'EOF' || fail "malformed HTTP requests (see above)"
@@ -144,6 +151,15 @@ for raw in [b"GARBAGE\r\n\r\n", b"\x00\x01\x02\x03\r\n\r\n", b"PUT /v1/services/
             pass
         if data and not (data.startswith(b"HTTP/1.1 4") or data.startswith(b"HTTP/1.1 505 ")):
             sys.exit(f"{raw!r}: expected a 4xx (or 505) status line or a closed connection, got {data[:100]!r}")
+# A Content-Length far over the limit is refused at once, without waiting for the body.
+with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+    s.sendall(b"PUT /v1/services/web/instances/a1 HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n")
+    try:
+        data = s.recv(65536)
+    except socket.timeout:
+        sys.exit("Content-Length: 100000000 with no body: expected 413 at once, got nothing in 5 s")
+    if not data.startswith(b"HTTP/1.1 413 "):
+        sys.exit(f"Content-Length: 100000000: expected 413, got {data[:100]!r}")
 EOF
 expect_http 200 GET /v1/services
 [[ $HTTP_BODY == "$before_body" && $HTTP_INDEX == "$before_index" ]] ||

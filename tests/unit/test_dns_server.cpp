@@ -90,8 +90,10 @@ Reply udp_ask(uint16_t port, const Bytes& query) {
 }
 
 Bytes framed(const Bytes& q) {
-  Bytes b = {static_cast<uint8_t>(q.size() >> 8), static_cast<uint8_t>(q.size())};
-  b.insert(b.end(), q.begin(), q.end());
+  Bytes b(2 + q.size());
+  b[0] = static_cast<uint8_t>(q.size() >> 8);
+  b[1] = static_cast<uint8_t>(q.size());
+  std::copy(q.begin(), q.end(), b.begin() + 2);
   return b;
 }
 
