@@ -33,6 +33,7 @@ trap cleanup EXIT
 # --- srvd on free loopback ports
 serve_args=(serve --dns 127.0.0.1:0 --http 127.0.0.1:0)
 [[ -n ${DNS_THREADS:-} ]] && serve_args+=(--dns-threads "$DNS_THREADS")
+: >"$work/srvd.out" # before the background job, which opens it only when it runs
 "$SRVD" "${serve_args[@]}" >"$work/srvd.out" 2>"$work/srvd.err" &
 pid=$!
 for ((i = 0; i < 100; i++)); do

@@ -37,6 +37,9 @@ trap _cleanup EXIT
 # SRVD_WRAPPER runs it under a tool, e.g. "valgrind -q --error-exitcode=99" (then stop_srvd
 # fails on any error the tool reports, and start-up may take 60 s).
 start_srvd() {
+  # Created here: the background job opens its redirections only when it gets to run.
+  : >"$WORK/srvd.out"
+  : >"$WORK/srvd.err"
   # shellcheck disable=SC2086 # SRVD_WRAPPER is a command line
   ${SRVD_WRAPPER:-} "$SRVD" serve --dns 127.0.0.1:0 --http 127.0.0.1:0 "$@" >"$WORK/srvd.out" 2>"$WORK/srvd.err" &
   SRVD_PID=$!
@@ -121,8 +124,9 @@ assert_eq() { # WHAT EXPECTED ACTUAL
   [[ $2 == "$3" ]] || fail "$1: expected '$2', got '$3'"
 }
 
-# q [dig args...]: one dig query to srvd (no recursion wanted), full default output.
-q() { dig +norec +time=2 +tries=1 @127.0.0.1 -p "$DNS_PORT" "$@"; }
+# q [dig args...]: a dig query to srvd (no recursion wanted; one retry, as resolvers do), full
+# default output.
+q() { dig +norec +time=3 +tries=2 @127.0.0.1 -p "$DNS_PORT" "$@"; }
 
 # full [dig args...]: the response with every section, as a user of dig reads it.
 full() { q +noall +comments +answer +authority +additional "$@"; }
