@@ -10,18 +10,11 @@
 #include <span>
 
 #include "dns/handler.hpp"
+#include "dns/server.hpp"
 #include "dns/wire.hpp"
 #include "registry/snapshot.hpp"
 
 namespace srvd::dns {
-
-/// Tunables of a DNS loop. Defaults follow RFC 7766 §6.2.3 and NSD (tcp-count, tcp-timeout).
-struct LoopOptions {
-  uint64_t tcp_idle_timeout_ms = 10000;         ///< close a TCP connection idle this long
-  size_t max_tcp_connections = 128;             ///< per loop; extra connections are closed at once
-  uint16_t edns_payload = kDefaultEdnsPayload;  ///< our advertised UDP payload size
-  size_t max_tcp_backlog = 256 * 1024;          ///< unsent TCP output that pauses reading
-};
 
 /// Owned by one loop and touched only on its thread. The buffers are reused for every packet
 /// (STYLE §10), so the hot path never allocates.

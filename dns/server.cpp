@@ -10,7 +10,6 @@
 
 #include "dns/listen_socket.hpp"
 #include "dns/loop.hpp"
-#include "dns/server_start.hpp"
 
 namespace srvd::dns {
 
@@ -91,9 +90,9 @@ class LoopServer final : public Server {
 
 }  // namespace
 
-std::unique_ptr<Server> start_server(const ServerConfig& config, const LoopOptions& options,
-                                     std::shared_ptr<const registry::Snapshot> initial,
-                                     std::function<void()> on_applied, std::string& error) {
+std::unique_ptr<Server> Server::start(const ServerConfig& config,
+                                      std::shared_ptr<const registry::Snapshot> initial,
+                                      std::function<void()> on_applied, std::string& error) {
   uint16_t port = 0;
   std::vector<SocketPair> pairs =
       bind_socket_pairs(config.address, std::max(config.threads, 1u), port, error);
@@ -101,16 +100,10 @@ std::unique_ptr<Server> start_server(const ServerConfig& config, const LoopOptio
     return nullptr;
   }
   auto server = std::make_unique<LoopServer>(port, std::move(on_applied));
-  if (!server->open(std::move(pairs), options, initial, error)) {
+  if (!server->open(std::move(pairs), config.loop, initial, error)) {
     return nullptr;
   }
   return server;
-}
-
-std::unique_ptr<Server> Server::start(const ServerConfig& config,
-                                      std::shared_ptr<const registry::Snapshot> initial,
-                                      std::function<void()> on_applied, std::string& error) {
-  return start_server(config, LoopOptions{}, std::move(initial), std::move(on_applied), error);
 }
 
 }  // namespace srvd::dns

@@ -12,9 +12,18 @@
 
 namespace srvd::dns {
 
+/// Tunables of each DNS loop. Defaults follow RFC 7766 §6.2.3 and NSD (tcp-count, tcp-timeout).
+struct LoopOptions {
+  uint64_t tcp_idle_timeout_ms = 10000;  ///< close a TCP connection idle this long
+  size_t max_tcp_connections = 128;      ///< per loop; extra connections are closed at once
+  uint16_t edns_payload = 1232;          ///< our UDP payload size (DNS flag day 2020)
+  size_t max_tcp_backlog = 256 * 1024;   ///< unsent TCP output that pauses reading
+};
+
 struct ServerConfig {
   sockaddr_storage address{};  ///< where to listen, UDP and TCP; port 0 picks a free port
   unsigned threads = 1;        ///< DNS loops, each on its own SO_REUSEPORT sockets
+  LoopOptions loop{};
 };
 
 /// Owns the DNS threads. publish() and applied_index() may be called from any thread.

@@ -65,7 +65,7 @@ int serve(const ServeConfig& config) {
   Publisher publisher(&loop, *registry);
 
   std::string error;
-  dns::ServerConfig dns_config{.address = *dns_addr, .threads = config.dns_threads};
+  dns::ServerConfig dns_config{.address = *dns_addr, .threads = config.dns_threads, .loop = {}};
   if (dns_config.threads == 0) {
     dns_config.threads = std::max(1u, std::thread::hardware_concurrency());
   }

@@ -13,7 +13,6 @@
 #include <thread>
 
 #include "dns/server.hpp"
-#include "dns/server_start.hpp"
 #include "test_dns_support.hpp"
 
 using namespace srvd::dns;
@@ -249,10 +248,10 @@ TEST_CASE("server: a client that reads slowly still gets every answer, in order"
 TEST_CASE("server: idle TCP connections time out; connections beyond the cap are closed",
           "[dns][server]") {
   std::string error;
-  LoopOptions options;
-  options.tcp_idle_timeout_ms = 300;
-  options.max_tcp_connections = 1;
-  auto server = start_server({loopback(0), 1}, options, demo_snapshot(), nullptr, error);
+  ServerConfig config{.address = loopback(0), .threads = 1, .loop = {}};
+  config.loop.tcp_idle_timeout_ms = 300;
+  config.loop.max_tcp_connections = 1;
+  auto server = Server::start(config, demo_snapshot(), nullptr, error);
   REQUIRE(server);
 
   Client first(SOCK_STREAM, server->port());
