@@ -15,6 +15,10 @@ const char* const kServeUsage =
     "  --http ADDR:PORT     HTTP API (default 127.0.0.1:8054)\n"
     "  --domain NAME        zone served (default svc.internal)\n"
     "  --ttl SECONDS        TTL of answers and negative answers (default 5)\n"
+    "  --negative-ttl SECS  SOA minimum: how long NXDOMAIN/NODATA are cached (default: --ttl)\n"
+    "  --edns-payload N     EDNS UDP payload size, 512-4096 (default 1232)\n"
+    "  --zones DIR          serve the RFC 1035 master files DIR/*.zone (default zones)\n"
+    "  --upstream A:P[,..]  forward names outside every zone there (default: REFUSED)\n"
     "  --dns-threads N      DNS loops (default: one per core)\n";
 
 namespace {
@@ -104,6 +108,29 @@ std::optional<ServeConfig> parse_serve_flags(const std::vector<std::string_view>
     } else if (name == "--ttl") {
       if (!parse_number<uint32_t>(value, c.ttl, 0, 86400)) {
         return bad("expected seconds, 0-86400");
+      }
+    } else if (name == "--negative-ttl") {
+      uint32_t v = 0;
+      if (!parse_number<uint32_t>(value, v, 0, 86400)) {
+        return bad("expected seconds, 0-86400");
+      }
+      c.negative_ttl = v;
+    } else if (name == "--edns-payload") {
+      if (!parse_number<uint16_t>(value, c.edns_payload, 512, 4096)) {
+        return bad("expected 512-4096");
+      }
+    } else if (name == "--zones") {
+      c.zones_dir = std::string(value);
+    } else if (name == "--upstream") {
+      c.upstreams.clear();
+      for (std::string_view rest = value; !rest.empty();) {
+        size_t comma = rest.find(',');
+        std::string_view one = rest.substr(0, comma);
+        if (!parse_host_port(one)) {
+          return bad("expected ADDR:PORT[,ADDR:PORT...]");
+        }
+        c.upstreams.emplace_back(one);
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
       }
     } else if (name == "--dns-threads") {
       if (!parse_number<unsigned>(value, c.dns_threads, 1, 64)) {

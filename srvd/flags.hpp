@@ -15,7 +15,11 @@ struct ServeConfig {
   std::string http = "127.0.0.1:8054";
   std::string domain = "svc.internal";
   uint32_t ttl = 5;
-  unsigned dns_threads = 0;  ///< 0: one per core
+  std::optional<uint32_t> negative_ttl;  ///< SOA minimum (RFC 2308); unset: same as ttl
+  uint16_t edns_payload = 1232;          ///< our EDNS UDP payload size (RFC 6891)
+  unsigned dns_threads = 0;              ///< 0: one per core
+  std::string zones_dir = "zones";       ///< static master files, *.zone
+  std::vector<std::string> upstreams;    ///< ADDR:PORT resolvers for names outside our zones
 };
 
 /// Parses `srvd serve` flags (`--name value` or `--name=value`). On error returns nullopt

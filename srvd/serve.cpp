@@ -50,7 +50,7 @@ int serve(const ServeConfig& config) {
 
   registry::ZoneConfig zone{.domain = config.domain,
                             .ttl = config.ttl,
-                            .negative_ttl = config.ttl,
+                            .negative_ttl = config.negative_ttl.value_or(config.ttl),
                             .ns_addresses = ns_addresses(*dns_addr)};
   std::unique_ptr<registry::Registry> registry;
   try {
@@ -66,6 +66,7 @@ int serve(const ServeConfig& config) {
 
   std::string error;
   dns::ServerConfig dns_config{.address = *dns_addr, .threads = config.dns_threads, .loop = {}};
+  dns_config.loop.edns_payload = config.edns_payload;
   if (dns_config.threads == 0) {
     dns_config.threads = std::max(1u, std::thread::hardware_concurrency());
   }
