@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libldns-dev libuv1-dev libhttp-parser-dev nlohmann-json3-dev catch2
   curl dnsutils knot-dnsutils ldnsutils dnsperf wrk python3-dnspython
+  nodejs golang-go iproute2 haproxy zonemaster-cli
 )
 
 missing=()

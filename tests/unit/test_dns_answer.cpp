@@ -20,7 +20,7 @@ Strings sorted(Strings v) {
 std::string soa_line(const char* owner, uint32_t ttl) {
   return std::string(owner) + " " + std::to_string(ttl) +
          " IN SOA ns.svc.internal. hostmaster.svc.internal. " +
-         std::to_string(demo_snapshot()->index()) + " 3600 600 86400 7";
+         std::to_string(demo_snapshot()->index()) + " 14400 3600 1209600 7";
 }
 
 // Header bits every authoritative answer to a default query carries (QR AA RD; not TC RA AD).
