@@ -5,6 +5,9 @@
 #include <cstring>
 #include <string_view>
 
+#include "dns/dnssd.hpp"
+#include "dns/static_answer.hpp"
+
 namespace srvd::dns {
 
 namespace {
@@ -102,13 +105,16 @@ Answer at_instance(const ServedInstance& inst, uint16_t qtype, uint8_t apex) {
 // _<service>._tcp / _<service>._udp (RFC 2782): the service must exist; an existing service
 // without instances of that protocol is NODATA.
 Answer at_srv_name(const ServiceRecords& svc, bool udp, uint16_t qtype, uint8_t apex) {
-  if (qtype != type::SRV && qtype != type::ANY) {
+  if (qtype != type::SRV && qtype != type::ANY && qtype != type::PTR) {
     return nodata(apex);
   }
   bool any = std::any_of(svc.instances.begin(), svc.instances.end(),
                          [udp](const ServedInstance& i) { return i.udp == udp; });
   if (!any) {
     return nodata(apex);
+  }
+  if (qtype == type::PTR) {
+    return dnssd_browse(svc, udp, apex);  // the same name browses instances (RFC 6763 §4.1)
   }
   return Answer{.kind = Answer::Kind::srv,
                 .rtype = type::SRV,
@@ -143,16 +149,17 @@ Answer two_labels(const Snapshot& s, const Question& q, uint8_t apex) {
       return nxdomain(apex);
     }
     const ServiceRecords* svc = s.find(l0.substr(1));
-    return svc != nullptr ? at_srv_name(*svc, l1 == "_udp", q.qtype, apex) : nxdomain(apex);
+    if (svc == nullptr) {
+      return is_dnssd_parent(q) ? nodata(apex) : nxdomain(apex);  // RFC 8020
+    }
+    return at_srv_name(*svc, l1 == "_udp", q.qtype, apex);
   }
   const ServiceRecords* svc = s.find(l1);
   const ServedInstance* inst = svc != nullptr ? svc->find(l0) : nullptr;
   return inst != nullptr ? at_instance(*inst, q.qtype, apex) : nxdomain(apex);
 }
 
-}  // namespace
-
-Answer lookup(const Snapshot& snapshot, const Question& q) {
+Answer lookup_registry(const Snapshot& snapshot, const Question& q) {
   int apex = find_apex(q, snapshot.apex().domain_wire);
   if (apex < 0) {
     return Answer{.rcode = rcode::Refused, .authoritative = false};
@@ -165,9 +172,17 @@ Answer lookup(const Snapshot& snapshot, const Question& q) {
       return one_label(snapshot, q, apex_label);
     case 2:
       return two_labels(snapshot, q, apex_label);
+    case 3:
+      return dnssd_lookup(snapshot, q, apex_label);
     default:
       return nxdomain(apex_label);
   }
+}
+
+}  // namespace
+
+Answer lookup(const Snapshot& snapshot, const Question& q) {
+  return with_static_zones(snapshot, q, lookup_registry(snapshot, q));
 }
 
 }  // namespace srvd::dns

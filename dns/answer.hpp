@@ -31,6 +31,9 @@ struct Answer {
     rdata,      ///< one record of `rtype` with `rdata` (SOA, TXT), owner = qname
     ns,         ///< the apex NS (`rdata`), with ns.<domain> glue from the apex
     srv,        ///< SRV records of `service`'s instances of protocol `srv_udp`, with glue
+    rrset,      ///< a static RRset (`rrset`, zones/*.zone), owner = qname, or a referral
+    dnssd,      ///< DNS-SD (dns/dnssd.hpp): `rtype` PTR for browsing (`service` set) or
+                ///< enumeration, SRV of `instance` at its instance name
   };
   uint16_t rcode = rcode::NoError;  ///< may be an extended RCODE (BADVERS)
   bool authoritative = true;        ///< AA: every answer from inside our zone (RFC 1035 §4.1.1)
@@ -43,6 +46,13 @@ struct Answer {
   bool srv_udp = false;
   bool rotate = false;     ///< start the RRset at a per-query offset (load spreading)
   uint8_t apex_label = 0;  ///< index in the qname of the domain's first label
+  const registry::ServedInstance* instance = nullptr;  ///< Kind::dnssd SRV at an instance name
+  // Static zones (dns/static_answer.hpp). For a referral, `rrset` is the delegation's NS,
+  // written to authority with AA clear, and `apex_label` is the zone cut's first label.
+  const registry::StaticRRset* rrset = nullptr;
+  const registry::StaticName* glue = nullptr;  ///< its `ns_glue` goes to additional
+  const registry::StaticZone* zone = nullptr;  ///< negative answers carry its SOA, not the apex's
+  bool referral = false;
 };
 
 /// Resolves `q` (class IN, well-formed) against `snapshot`. Allocation-free.

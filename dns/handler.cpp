@@ -50,6 +50,7 @@ void count(QueryCounters& c, const Answer& a, size_t size, const uint8_t* out) {
 size_t handle_query(const registry::Snapshot& snapshot, std::span<const uint8_t> in,
                     std::span<uint8_t> out, Transport transport, QueryContext& ctx) {
   ++ctx.counters.queries;
+  ctx.forward = false;
   Question q;
   Answer a;
   switch (parse_query(in, q)) {
@@ -58,7 +59,11 @@ size_t handle_query(const registry::Snapshot& snapshot, std::span<const uint8_t>
       return 0;
     case ParseStatus::notimp:
       ++ctx.counters.notimp;
-      return encode_header_only(q, rcode::NotImp, out);
+      if (q.question_end == 0) {
+        return encode_header_only(q, rcode::NotImp, out);
+      }
+      a = Answer{.rcode = rcode::NotImp, .authoritative = false};  // question and OPT echoed
+      break;
     case ParseStatus::formerr:
       ++ctx.counters.formerr;
       return encode_header_only(q, rcode::FormErr, out);
@@ -70,12 +75,17 @@ size_t handle_query(const registry::Snapshot& snapshot, std::span<const uint8_t>
         a = Answer{.rcode = rcode::Refused, .authoritative = false};
       } else {
         a = lookup(snapshot, q);
+        if (a.rcode == rcode::Refused && ctx.forwarding) {
+          ctx.forward = true;  // outside every zone: the forwarder answers (dns/forwarder.hpp)
+          return 0;
+        }
       }
       break;
   }
   EncodeOptions options{.limit = message_limit(q, transport, ctx),
                         .edns_payload = ctx.edns_payload,
-                        .rotation = ctx.rotation++};
+                        .rotation = ctx.rotation++,
+                        .sampler = &ctx.sampler};
   size_t n = encode_response(snapshot, q, in, a, out, options);
   count(ctx.counters, a, n, out.data());
   return n;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 
+#include "dns/srv_sample.hpp"
 #include "dns/wire.hpp"
 #include "registry/snapshot.hpp"
 
@@ -32,6 +33,11 @@ struct QueryContext {
   uint16_t edns_payload = kDefaultEdnsPayload;  ///< our UDP payload size (RFC 6891 §6.2.5)
   uint64_t rotation = 0;  ///< advances per answered query; rotates A and SRV RRsets
   QueryCounters counters;
+  /// Names outside every zone go to the forwarder (--upstream) instead of REFUSED.
+  bool forwarding = false;
+  /// Set by handle_query when it returned 0 because the query is for the forwarder.
+  bool forward = false;
+  SrvSampler sampler;  ///< picks the SRV records kept when an RRset does not fit (~42 KiB)
 };
 
 /// Answers the DNS message `in` from `snapshot` into `out`, in NSD's order of checks: drop a

@@ -43,7 +43,17 @@ int DnsLoop::open(int udp_fd, int tcp_fd) {
     ::close(tcp_fd);
     return rc;
   }
-  return tcp_.open(tcp_fd);
+  rc = tcp_.open(tcp_fd);
+  if (rc != 0 || state_->options.upstreams.empty()) {
+    return rc;
+  }
+  forwarder_ = std::make_unique<Forwarder>(*state_, state_->options.upstreams);
+  rc = forwarder_->open();
+  if (rc == 0) {
+    state_->forwarder = forwarder_.get();
+    state_->ctx.forwarding = true;
+  }
+  return rc;
 }
 
 bool DnsLoop::run() {
@@ -117,6 +127,9 @@ void DnsLoop::on_async(uv_async_t* h) noexcept {
 void DnsLoop::close_handles() {
   udp_.close();
   tcp_.close();
+  if (forwarder_) {
+    forwarder_->close();
+  }
   if (async_initialized_ && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&async_))) {
     uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
   }

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "dns/forwarder.hpp"
 #include "dns/loop_state.hpp"
 #include "dns/tcp_listener.hpp"
 #include "dns/udp_listener.hpp"
@@ -57,6 +58,7 @@ class DnsLoop {
   std::unique_ptr<LoopState> state_;  // large buffers: kept off the caller's stack
   UdpListener udp_;
   TcpListener tcp_;
+  std::unique_ptr<Forwarder> forwarder_;  // with --upstream only
   uv_async_t async_{};
   bool loop_initialized_ = false;
   bool async_initialized_ = false;

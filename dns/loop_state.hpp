@@ -16,11 +16,15 @@
 
 namespace srvd::dns {
 
+class Forwarder;
+
 /// Owned by one loop and touched only on its thread. The buffers are reused for every packet
 /// (STYLE §10), so the hot path never allocates.
 struct LoopState {
   explicit LoopState(const LoopOptions& opts) : options(opts) {
     ctx.edns_payload = opts.edns_payload;
+    // Loops draw different SRV selections, and restarts do not replay them.
+    ctx.sampler.reseed(uv_hrtime() ^ reinterpret_cast<uintptr_t>(this));
   }
   LoopState(const LoopState&) = delete;
   LoopState& operator=(const LoopState&) = delete;
@@ -34,6 +38,8 @@ struct LoopState {
   uint64_t tcp_accepted = 0;
   uint64_t tcp_rejected = 0;  ///< connections closed at once because of the cap
   uint64_t tcp_timeouts = 0;
+  /// Set by the loop when --upstream is given: takes the queries handle_query marks `forward`.
+  Forwarder* forwarder = nullptr;
   /// alloc_cb hands out this slab for every read, UDP and TCP: libuv calls alloc and read
   /// back to back on the loop thread, so one slab serves all handles.
   std::array<uint8_t, 65536> slab{};

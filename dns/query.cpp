@@ -86,23 +86,9 @@ ParseStatus parse_additional(std::span<const uint8_t> in, size_t& pos, unsigned 
   return edns.present && edns.version != 0 ? ParseStatus::badvers : ParseStatus::ok;
 }
 
-}  // namespace
-
-ParseStatus parse_query(std::span<const uint8_t> in, Question& q) {
-  if (in.size() < kHeaderSize) {
-    return ParseStatus::drop;
-  }
+// The question and the sections after it, for a header already checked.
+ParseStatus parse_body(std::span<const uint8_t> in, Question& q) {
   const uint8_t* h = in.data();
-  q.id = get16(h);
-  q.flags = get16(h + 2);
-  q.question_end = 0;
-  q.edns = Edns{};
-  if ((q.flags & flag::QR) != 0) {
-    return ParseStatus::drop;  // a response: answering could start a loop between servers
-  }
-  if (q.opcode() != 0) {
-    return ParseStatus::notimp;
-  }
   if (get16(h + 4) != 1) {
     return ParseStatus::formerr;
   }
@@ -121,6 +107,32 @@ ParseStatus parse_query(std::span<const uint8_t> in, Question& q) {
     return ParseStatus::formerr;
   }
   return parse_additional(in, pos, arcount, q.edns);
+}
+
+}  // namespace
+
+ParseStatus parse_query(std::span<const uint8_t> in, Question& q) {
+  if (in.size() < kHeaderSize) {
+    return ParseStatus::drop;
+  }
+  const uint8_t* h = in.data();
+  q.id = get16(h);
+  q.flags = get16(h + 2);
+  q.question_end = 0;
+  q.edns = Edns{};
+  if ((q.flags & flag::QR) != 0) {
+    return ParseStatus::drop;  // a response: answering could start a loop between servers
+  }
+  if (q.opcode() != 0) {
+    // NOTIMP whatever follows (NSD's order), but when the rest parses the reply echoes the
+    // question and, for an EDNS query, carries our OPT (RFC 6891 §6.1.1).
+    if (parse_body(in, q) == ParseStatus::formerr) {
+      q.question_end = 0;
+      q.edns = Edns{};
+    }
+    return ParseStatus::notimp;
+  }
+  return parse_body(in, q);
 }
 
 }  // namespace srvd::dns

@@ -54,7 +54,8 @@ enum class ParseStatus : uint8_t {
 };
 
 /// Parses `in` into `q`. Fills `q.id` and `q.flags` whenever the status is not `drop`, the
-/// question when it parses, and `q.edns` for `ok` and `badvers`. Trailing bytes after the
+/// question when it parses, and `q.edns` for `ok` and `badvers` (and for `notimp` when the
+/// rest of the message parses; else `question_end` is 0). Trailing bytes after the
 /// sections the header declares are ignored, as NSD does. Never allocates.
 ParseStatus parse_query(std::span<const uint8_t> in, Question& q);
 

@@ -1,6 +1,9 @@
 // response.cpp -- assembles responses by memcpy of prerendered RDATA, with name compression.
 #include "dns/response.hpp"
 
+#include "dns/dnssd.hpp"
+#include "dns/static_answer.hpp"
+
 namespace srvd::dns {
 
 namespace {
@@ -62,7 +65,14 @@ void for_each_srv(const Answer& a, uint64_t rotation, Fn&& fn) {
   }
 }
 
-void write_srv(MessageWriter& w, const Answer& a, const Apex& apex, uint64_t rotation, Counts& c) {
+void write_srv(MessageWriter& w, const Answer& a, const Apex& apex, uint64_t rotation,
+               SrvSampler* sampler, Counts& c) {
+  // An RRset too big for the message: the records kept follow priority and weight (RFC 2782),
+  // not their place in the list, and without glue (the client retries over TCP).
+  if (sampler != nullptr && sampler->write_truncated(w, *a.service, a.srv_udp, apex.ttl, c.an)) {
+    c.tc = true;
+    return;
+  }
   size_t first_rdata = 0;
   for_each_srv(a, rotation, [&](const ServedInstance& inst) {
     size_t off = w.record({kQnameOffset, {}}, type::SRV, apex.ttl, inst.srv_rdata);
@@ -124,7 +134,7 @@ void write_ns_glue(MessageWriter& w, const Apex& apex, size_t ns_rdata, Counts& 
 
 // Answer section, then (when nothing was cut) authority and additional.
 void write_sections(MessageWriter& w, const registry::Snapshot& s, const Question& q,
-                    const Answer& a, uint64_t rotation, Counts& c) {
+                    const Answer& a, uint64_t rotation, SrvSampler* sampler, Counts& c) {
   const Apex& apex = s.apex();
   size_t ns_rdata = 0;
   switch (a.kind) {
@@ -140,7 +150,13 @@ void write_sections(MessageWriter& w, const registry::Snapshot& s, const Questio
       c.an = c.tc ? 0 : 1;
       break;
     case Answer::Kind::srv:
-      write_srv(w, a, apex, rotation, c);
+      write_srv(w, a, apex, rotation, sampler, c);
+      break;
+    case Answer::Kind::rrset:
+      write_static_rrset(w, q, a, c.an, c.ns, c.ar, c.tc);
+      break;
+    case Answer::Kind::dnssd:
+      write_dnssd(w, s, q, a, rotation, c.an, c.ar, c.tc);
       break;
   }
   if (c.tc) {
@@ -152,7 +168,11 @@ void write_sections(MessageWriter& w, const registry::Snapshot& s, const Questio
     if (a.apex_label < q.label_count) {
       owner.pointer = static_cast<uint16_t>(kQnameOffset + q.label_offsets[a.apex_label]);
     }
-    if (w.record(owner, type::SOA, apex.negative_ttl, apex.soa_rdata) == 0) {
+    // A static zone's own SOA when the name is in one (dns/static_answer.hpp).
+    uint32_t soa_ttl = a.zone != nullptr ? a.zone->negative_ttl : apex.negative_ttl;
+    std::span<const uint8_t> soa =
+        a.zone != nullptr ? std::span(a.zone->soa_rdata) : std::span(apex.soa_rdata);
+    if (w.record(owner, type::SOA, soa_ttl, soa) == 0) {
       c.tc = true;
       return;
     }
@@ -186,7 +206,7 @@ size_t encode_response(const registry::Snapshot& snapshot, const Question& q,
     return encode_header_only(q, static_cast<uint8_t>(answer.rcode & 0x0F), out);
   }
   w.bytes(query.first(q.question_end));  // header placeholder + question, in the query's case
-  write_sections(w, snapshot, q, answer, options.rotation, c);
+  write_sections(w, snapshot, q, answer, options.rotation, options.sampler, c);
   if (q.edns.present) {
     w.set_limit(options.limit);
     write_opt(w, options.edns_payload, answer.rcode);

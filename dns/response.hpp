@@ -7,6 +7,7 @@
 
 #include "dns/answer.hpp"
 #include "dns/query.hpp"
+#include "dns/srv_sample.hpp"
 #include "registry/snapshot.hpp"
 
 namespace srvd::dns {
@@ -15,6 +16,9 @@ struct EncodeOptions {
   size_t limit = kClassicUdpPayload;            ///< largest message allowed (UDP payload or 65535)
   uint16_t edns_payload = kDefaultEdnsPayload;  ///< advertised in our OPT (RFC 6891 §6.2.3)
   uint64_t rotation = 0;  ///< per-query counter; picks the RRset's first record
+  /// Chooses the SRV records of an RRset that does not fit (dns/srv_sample.hpp); when null,
+  /// such an RRset is cut in rotation order.
+  SrvSampler* sampler = nullptr;
 };
 
 /// Writes the full response to `q` (parsed from `query`) into `out`: header, the question

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "registry/snapshot.hpp"
 
@@ -18,6 +19,9 @@ struct LoopOptions {
   size_t max_tcp_connections = 128;      ///< per loop; extra connections are closed at once
   uint16_t edns_payload = 1232;          ///< our UDP payload size (DNS flag day 2020)
   size_t max_tcp_backlog = 256 * 1024;   ///< unsent TCP output that pauses reading
+  /// --upstream resolvers for names outside every zone, tried in order; empty: REFUSED.
+  std::vector<sockaddr_storage> upstreams;
+  uint64_t upstream_timeout_ms = 1500;  ///< per upstream, before the next one (or SERVFAIL)
 };
 
 struct ServerConfig {

@@ -1,6 +1,7 @@
 // tcp_connection.cpp -- RFC 7766 DNS over TCP: length framing, in-order pipelined answers.
 #include "dns/tcp_connection.hpp"
 
+#include "dns/forwarder.hpp"
 #include "dns/tcp_listener.hpp"
 
 namespace srvd::dns {
@@ -42,6 +43,9 @@ void TcpConnection::close() {
   }
   closing_ = true;
   listener_.closing(this);
+  if (forwards_ > 0 && state_.forwarder != nullptr) {
+    state_.forwarder->forget(this);  // their answers now go nowhere
+  }
   // Closing the stream cancels a write in flight; libuv runs its callback before on_close,
   // so `inflight_` stays alive for as long as libuv may read it.
   if (open_handles_ >= 1) {
@@ -132,10 +136,26 @@ bool TcpConnection::backlogged() const { return pending_.size() > state_.options
 void TcpConnection::answer(std::span<const uint8_t> message) {
   size_t n = state_.answer(message, Transport::tcp);
   if (n == 0) {
-    return;  // a response or a runt: not a query, nothing is owed
+    if (state_.ctx.forward && state_.forwarder != nullptr) {
+      ++forwards_;  // first: the forwarder may answer at once (SERVFAIL)
+      state_.forwarder->forward_tcp(message, this);
+    }
+    return;  // otherwise a response or a runt: not a query, nothing is owed
   }
   put16(state_.response.data(), static_cast<uint16_t>(n));
   send(std::span(state_.response).first(n + 2));
+}
+
+void TcpConnection::send_response(size_t n) {
+  if (forwards_ > 0) {
+    --forwards_;
+  }
+  if (closing_) {
+    return;
+  }
+  put16(state_.response.data(), static_cast<uint16_t>(n));
+  send(std::span(state_.response).first(n + 2));
+  finish_if_done();
 }
 
 void TcpConnection::send(std::span<const uint8_t> bytes) {
@@ -198,7 +218,7 @@ void TcpConnection::written(int status) {
 }
 
 void TcpConnection::finish_if_done() {
-  if (peer_done_ && !writing_ && pending_.empty()) {
+  if (peer_done_ && !writing_ && pending_.empty() && forwards_ == 0) {
     close();
   }
 }

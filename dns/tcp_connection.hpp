@@ -28,6 +28,9 @@ class TcpConnection {
   void start(uv_stream_t* server, bool reject);
   /// Closes both handles; the object deletes itself once libuv is done with them.
   void close();
+  /// Sends the `n`-byte response the forwarder left in the loop's response buffer: the answer
+  /// to one forwarded query (RFC 7766 §7 allows it to overtake later answers).
+  void send_response(size_t n);
 
   TcpConnection* prev = nullptr;  ///< listener's intrusive list
   TcpConnection* next = nullptr;
@@ -63,6 +66,7 @@ class TcpConnection {
   bool peer_done_ = false;         ///< EOF or read error: answer what we have, then close
   bool writing_ = false;           ///< write_req_ in flight with `inflight_`
   bool paused_ = false;            ///< reading stopped until output drains
+  size_t forwards_ = 0;            ///< queries at the forwarder (dns/forwarder.hpp), still owed
   std::vector<uint8_t> partial_;   ///< an incomplete message across reads (RFC 7766 §8)
   std::vector<uint8_t> pending_;   ///< output waiting for the write in flight
   std::vector<uint8_t> inflight_;  ///< output libuv is writing now

@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include "dns/forwarder.hpp"
+
 namespace srvd::dns {
 
 int UdpListener::open(int fd) {
@@ -51,6 +53,9 @@ void UdpListener::receive(ssize_t nread, const sockaddr* addr, unsigned flags) {
   std::span<const uint8_t> in(state_.slab.data(), static_cast<size_t>(nread));
   size_t n = state_.answer(in, Transport::udp);
   if (n == 0) {
+    if (state_.ctx.forward && state_.forwarder != nullptr) {
+      state_.forwarder->forward_udp(in, addr, &handle_);  // answered when the upstream is
+    }
     return;
   }
   // Sent straight from the loop buffer; on EAGAIN/ENOBUFS the client will retry (STYLE §13).

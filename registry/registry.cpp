@@ -127,10 +127,16 @@ Result<Applied> Registry::set_status(std::string_view service, std::string_view 
   return Applied{index_, false, inst};
 }
 
+void Registry::set_static_zones(std::shared_ptr<const StaticZones> zones) {
+  static_zones_ = std::move(zones);
+  static_dirty_ = true;
+}
+
 std::shared_ptr<const Snapshot> Registry::publish() {
-  if (published_ && dirty_.empty() && published_->index() == index_) {
+  if (published_ && dirty_.empty() && published_->index() == index_ && !static_dirty_) {
     return published_;
   }
+  static_dirty_ = false;
   Snapshot::Table table;
   if (published_) {
     table = published_->table();
@@ -157,7 +163,7 @@ std::shared_ptr<const Snapshot> Registry::publish() {
   }
   dirty_.clear();
   published_ = std::make_shared<const Snapshot>(index_, render_apex(zone_, domain_wire_, index_),
-                                                std::move(table));
+                                                std::move(table), static_zones_);
   return published_;
 }
 

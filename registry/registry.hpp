@@ -59,8 +59,12 @@ class Registry {
   /// nullptr if no such service (name compared case-insensitively).
   const Service* find(std::string_view service) const;
 
+  /// Replaces the records served from zones/*.zone (nullptr: none). The next publish()
+  /// carries them; the change index does not move, since registrations did not change.
+  void set_static_zones(std::shared_ptr<const StaticZones> zones);
+
   /// True when changes were made since the last publish().
-  bool dirty() const { return !dirty_.empty() || published_ == nullptr; }
+  bool dirty() const { return !dirty_.empty() || published_ == nullptr || static_dirty_; }
   /// Builds the snapshot for the current state, re-rendering only the services changed since
   /// the previous call; O(changed). Returns the last one when nothing changed.
   std::shared_ptr<const Snapshot> publish();
@@ -72,6 +76,8 @@ class Registry {
   std::set<std::string> dirty_;
   uint64_t index_ = 0;
   std::shared_ptr<const Snapshot> published_;
+  std::shared_ptr<const StaticZones> static_zones_;
+  bool static_dirty_ = false;
 };
 
 }  // namespace srvd::registry

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "registry/static_zones.hpp"
+
 namespace srvd::registry {
 
 /// One instance that DNS serves (its status is healthy or warning).
@@ -61,8 +63,12 @@ class Snapshot {
   using Shard = std::vector<std::shared_ptr<const ServiceRecords>>;  ///< sorted by name
   using Table = std::array<std::shared_ptr<const Shard>, kShards>;
 
-  Snapshot(uint64_t index, Apex apex, Table table)
-      : index_(index), apex_(std::move(apex)), table_(std::move(table)) {}
+  Snapshot(uint64_t index, Apex apex, Table table,
+           std::shared_ptr<const StaticZones> static_zones = nullptr)
+      : index_(index),
+        apex_(std::move(apex)),
+        table_(std::move(table)),
+        static_zones_(std::move(static_zones)) {}
 
   /// The registry's change index this snapshot reflects (also the SOA serial).
   uint64_t index() const { return index_; }
@@ -70,6 +76,8 @@ class Snapshot {
   /// The service with this lowercase label, or nullptr. Allocation-free.
   const ServiceRecords* find(std::string_view service) const;
   const Table& table() const { return table_; }
+  /// Records from zones/*.zone, or nullptr when there are none.
+  const StaticZones* static_zones() const { return static_zones_.get(); }
 
   static size_t shard_of(std::string_view service);
 
@@ -77,6 +85,7 @@ class Snapshot {
   uint64_t index_;
   Apex apex_;
   Table table_;
+  std::shared_ptr<const StaticZones> static_zones_;  // shared between snapshots
 };
 
 }  // namespace srvd::registry

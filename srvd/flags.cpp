@@ -121,6 +121,7 @@ std::optional<ServeConfig> parse_serve_flags(const std::vector<std::string_view>
       }
     } else if (name == "--zones") {
       c.zones_dir = std::string(value);
+      c.zones_dir_given = true;
     } else if (name == "--upstream") {
       c.upstreams.clear();
       for (std::string_view rest = value; !rest.empty();) {

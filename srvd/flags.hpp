@@ -19,6 +19,7 @@ struct ServeConfig {
   uint16_t edns_payload = 1232;          ///< our EDNS UDP payload size (RFC 6891)
   unsigned dns_threads = 0;              ///< 0: one per core
   std::string zones_dir = "zones";       ///< static master files, *.zone
+  bool zones_dir_given = false;          ///< --zones was given: a missing dir is then fatal
   std::vector<std::string> upstreams;    ///< ADDR:PORT resolvers for names outside our zones
 };
 

@@ -14,6 +14,7 @@
 #include "dns/server.hpp"
 #include "registry/registry.hpp"
 #include "srvd/publisher.hpp"
+#include "srvd/zones.hpp"
 
 namespace srvd {
 namespace {
@@ -35,7 +36,7 @@ std::vector<registry::Address> ns_addresses(const sockaddr_storage& ss) {
 }
 
 struct Signals {
-  uv_signal_t term{}, intr{};
+  uv_signal_t term{}, intr{}, hup{};
 };
 
 }  // namespace
@@ -60,6 +61,10 @@ int serve(const ServeConfig& config) {
     return 2;
   }
 
+  if (!load_zones(config, *registry, true)) {
+    return 2;
+  }
+
   uv_loop_t loop;
   uv_loop_init(&loop);
   Publisher publisher(&loop, *registry);
@@ -67,6 +72,14 @@ int serve(const ServeConfig& config) {
   std::string error;
   dns::ServerConfig dns_config{.address = *dns_addr, .threads = config.dns_threads, .loop = {}};
   dns_config.loop.edns_payload = config.edns_payload;
+  for (const auto& u : config.upstreams) {
+    auto addr = parse_host_port(u);  // checked by the flag parser already
+    if (!addr) {
+      std::fprintf(stderr, "srvd: --upstream %s: expected ADDR:PORT\n", u.c_str());
+      return 2;
+    }
+    dns_config.loop.upstreams.push_back(*addr);
+  }
   if (dns_config.threads == 0) {
     dns_config.threads = std::max(1u, std::thread::hardware_concurrency());
   }
@@ -103,6 +116,7 @@ int serve(const ServeConfig& config) {
     c->publisher->close();
     uv_close(reinterpret_cast<uv_handle_t*>(&c->signals.term), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&c->signals.intr), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&c->signals.hup), nullptr);
   };
   for (auto* s : {&ctx.signals.term, &ctx.signals.intr}) {
     uv_signal_init(&loop, s);
@@ -110,6 +124,21 @@ int serve(const ServeConfig& config) {
   }
   uv_signal_start(&ctx.signals.term, on_signal, SIGTERM);
   uv_signal_start(&ctx.signals.intr, on_signal, SIGINT);
+  // SIGHUP re-reads the static zones on this (control) loop; the publisher's next turn swaps
+  // them in, and DNS loops keep answering from the old snapshot until then.
+  struct Reload {
+    const ServeConfig* config;
+    registry::Registry* registry;
+  } reload{&config, registry.get()};
+  uv_signal_init(&loop, &ctx.signals.hup);
+  ctx.signals.hup.data = &reload;
+  uv_signal_start(
+      &ctx.signals.hup,
+      [](uv_signal_t* h, int) noexcept {
+        auto* r = static_cast<Reload*>(h->data);
+        load_zones(*r->config, *r->registry, false);
+      },
+      SIGHUP);
 
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);

@@ -3,11 +3,14 @@
 // its free() as mismatched with operator new: a false positive, as both are ours here.
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <new>
 
+#include "dns/zone_loader.hpp"
 #include "test_dns_support.hpp"
 
 // Replacing the global operator new applies to the whole test binary; it only counts while
@@ -78,4 +81,93 @@ TEST_CASE("alloc: answering a query allocates nothing", "[dns][alloc]") {
   CHECK(g_allocations.load() == 0);
   CHECK(total > 0);
   CHECK(ctx.counters.queries == 210);
+}
+
+TEST_CASE("alloc: DNS-SD names and weighted truncation allocate nothing", "[dns][alloc]") {
+  srvd::registry::Registry reg{srvd::registry::ZoneConfig{}};
+  for (int i = 0; i < 200; ++i) {
+    std::string id = "n" + std::to_string(i);
+    reg.upsert(instance("big", id.c_str(), "10.9.0.1", 80, srvd::registry::Protocol::tcp,
+                        static_cast<uint16_t>(i % 3), static_cast<uint16_t>(i % 7)),
+               1);
+  }
+  auto big = reg.publish();
+  auto snap = demo_snapshot();
+  std::vector<std::vector<uint8_t>> demo = {
+      make_query("_services._dns-sd._udp.svc.internal.", LDNS_RR_TYPE_PTR),
+      make_query("_payment._tcp.svc.internal.", LDNS_RR_TYPE_PTR),
+      make_query("a1._payment._tcp.svc.internal.", LDNS_RR_TYPE_SRV),
+      make_query("a1._payment._tcp.svc.internal.", LDNS_RR_TYPE_TXT),
+      make_query("_dns-sd._udp.svc.internal.", LDNS_RR_TYPE_PTR),
+      make_query("zz._payment._tcp.svc.internal.", LDNS_RR_TYPE_SRV),
+  };
+  std::vector<std::vector<uint8_t>> large = {
+      make_query("_big._tcp.svc.internal.", LDNS_RR_TYPE_SRV),  // cut: weighted selection
+      make_query("_big._tcp.svc.internal.", LDNS_RR_TYPE_SRV, {.edns_payload = 1232}),
+      make_query("_big._tcp.svc.internal.", LDNS_RR_TYPE_PTR),
+      make_query("_services._dns-sd._udp.svc.internal.", LDNS_RR_TYPE_PTR),
+  };
+  std::vector<uint8_t> out(kMaxMessageSize);
+  QueryContext ctx;
+
+  size_t total = 0;
+  g_allocations = 0;
+  g_counting = true;
+  for (int round = 0; round < 10; ++round) {
+    for (const auto& q : demo) {
+      total += handle_query(*snap, q, out, Transport::udp, ctx);
+      total += handle_query(*snap, q, out, Transport::tcp, ctx);
+    }
+    for (const auto& q : large) {
+      total += handle_query(*big, q, out, Transport::udp, ctx);
+      total += handle_query(*big, q, out, Transport::tcp, ctx);
+    }
+  }
+  g_counting = false;
+  CHECK(g_allocations.load() == 0);
+  CHECK(total > 0);
+  CHECK(ctx.counters.truncated >= 20);
+}
+
+TEST_CASE("alloc: static zones and the forwarding hook allocate nothing", "[dns][alloc]") {
+  char path[] = "/tmp/srvd-alloc-zone.XXXXXX";
+  int fd = ::mkstemp(path);
+  REQUIRE(fd >= 0);
+  std::string text =
+      "$ORIGIN example.test.\n@ IN SOA ns h 1 2 3 4 5\n@ IN NS ns\nns IN A 192.0.2.1\n"
+      "www IN A 192.0.2.2\nalias IN CNAME www\nsub IN NS ns.sub\nns.sub IN A 192.0.2.3\n"
+      "www.svc.internal. IN A 10.1.1.1\n";
+  REQUIRE(::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+  ::close(fd);
+  auto zones = load_zone_files({path}, "svc.internal").zones;
+  ::unlink(path);
+  srvd::registry::Registry reg = demo_registry();
+  reg.set_static_zones(zones);
+  auto snap = reg.publish();
+  std::vector<std::vector<uint8_t>> queries = {
+      make_query("www.example.test.", LDNS_RR_TYPE_A),
+      make_query("alias.example.test.", LDNS_RR_TYPE_A),
+      make_query("x.sub.example.test.", LDNS_RR_TYPE_A),
+      make_query("nosuch.example.test.", LDNS_RR_TYPE_A),
+      make_query("example.test.", LDNS_RR_TYPE_NS),
+      make_query("www.svc.internal.", LDNS_RR_TYPE_A),
+      make_query("example.org.", LDNS_RR_TYPE_A),
+  };
+  std::vector<uint8_t> out(kMaxMessageSize);
+  QueryContext ctx;
+  size_t total = 0;
+  g_allocations = 0;
+  g_counting = true;
+  for (int round = 0; round < 10; ++round) {
+    for (const auto& q : queries) {
+      total += handle_query(*snap, q, out, Transport::udp, ctx);
+    }
+    ctx.forwarding = true;
+    total += handle_query(*snap, queries.back(), out, Transport::udp, ctx);
+    ctx.forwarding = false;
+  }
+  g_counting = false;
+  CHECK(g_allocations.load() == 0);
+  CHECK(total > 0);
+  CHECK(ctx.forward);
 }

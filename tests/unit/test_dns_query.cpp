@@ -97,9 +97,27 @@ TEST_CASE("query: runts and responses are dropped unanswered", "[dns][query]") {
 
 TEST_CASE("query: opcodes other than QUERY get NOTIMP", "[dns][query]") {
   for (uint8_t opcode : {1, 2, 4, 5, 15}) {
-    Bytes q = header(static_cast<uint16_t>(opcode << 11), 1);
+    INFO("opcode " << int{opcode});
+    // Without a readable question: the header alone.
+    require_header_only(header(static_cast<uint16_t>(opcode << 11), 0), LDNS_RCODE_NOTIMPL, opcode);
+    Bytes cut = header(static_cast<uint16_t>(opcode << 11), 1);
+    append(cut, {7, 'p', 'a', 'y'});
+    require_header_only(cut, LDNS_RCODE_NOTIMPL, opcode);
+    // With one: the question echoed, and our OPT when the query had one (RFC 6891 §6.1.1).
+    Bytes q = header(static_cast<uint16_t>(opcode << 11), 1, 0, 0, 1);
     append_question(q);
-    require_header_only(q, LDNS_RCODE_NOTIMPL, opcode);
+    q.insert(q.end(), std::begin(kOptRecord), std::end(kOptRecord));
+    QueryContext ctx;
+    auto out = out_buffer();
+    size_t n = handle_query(*demo_snapshot(), q, out, Transport::udp, ctx);
+    REQUIRE(n == q.size());
+    CHECK((out[3] & 0x0F) == LDNS_RCODE_NOTIMPL);
+    CHECK(((out[2] >> 3) & 0x0F) == opcode);
+    CHECK((out[2] & 0x84) == 0x80);                                     // QR set, AA clear
+    CHECK(std::equal(q.begin() + 12, q.end() - 11, out.begin() + 12));  // the question
+    CHECK(out[11] == 1);                                                // ARCOUNT: the OPT
+    CHECK(get16(out.data() + n - 11 + 1) == type::OPT);
+    CHECK(ctx.counters.notimp == 1);
   }
 }
 
