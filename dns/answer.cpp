@@ -29,25 +29,6 @@ AddressList list_of(const std::vector<std::array<uint8_t, N>>& v) {
   return {v.empty() ? nullptr : v.front().data(), v.size(), N, static_cast<uint16_t>(N)};
 }
 
-// Index in the qname of the label where the domain starts, or -1 if the name is outside it.
-int find_apex(const Question& q, std::span<const uint8_t> domain) {
-  if (q.name_size < domain.size()) {
-    return -1;
-  }
-  size_t start = q.name_size - domain.size();
-  for (size_t i = 0; i <= q.label_count; ++i) {
-    size_t off = i < q.label_count ? q.label_offsets[i] : q.name_size - 1u;
-    if (off == start) {
-      return std::memcmp(q.name.data() + off, domain.data(), domain.size()) == 0
-                 ? static_cast<int>(i)
-                 : -1;
-    }
-    if (off > start) {
-      break;
-    }
-  }
-  return -1;
-}
 
 // A name holding A/AAAA lists: <service>.<domain> (rotated) and ns.<domain>.
 Answer addresses_at(const AddressList& a, const AddressList& aaaa, uint16_t qtype, bool rotate,
@@ -160,7 +141,7 @@ Answer two_labels(const Snapshot& s, const Question& q, uint8_t apex) {
 }
 
 Answer lookup_registry(const Snapshot& snapshot, const Question& q) {
-  int apex = find_apex(q, snapshot.apex().domain_wire);
+  int apex = suffix_label(q, snapshot.apex().domain_wire);
   if (apex < 0) {
     return Answer{.rcode = rcode::Refused, .authoritative = false};
   }

@@ -21,6 +21,7 @@ struct Free {
   }
 };
 
+using PktPtr = std::unique_ptr<ldns_pkt, Free<ldns_pkt_free>>;
 using ZonePtr = std::unique_ptr<ldns_zone, Free<ldns_zone_deep_free>>;
 using RdfPtr = std::unique_ptr<ldns_rdf, Free<ldns_rdf_deep_free>>;
 using RrPtr = std::unique_ptr<ldns_rr, Free<ldns_rr_free>>;

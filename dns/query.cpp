@@ -1,6 +1,8 @@
 // query.cpp -- bounds-checked parsing of untrusted query packets (no allocation, no ldns).
 #include "dns/query.hpp"
 
+#include <cstring>
+
 namespace srvd::dns {
 
 std::string_view Question::label(size_t i) const {
@@ -133,6 +135,25 @@ ParseStatus parse_query(std::span<const uint8_t> in, Question& q) {
     return ParseStatus::notimp;
   }
   return parse_body(in, q);
+}
+
+int suffix_label(const Question& q, std::span<const uint8_t> origin) {
+  if (origin.empty() || q.name_size < origin.size()) {
+    return -1;
+  }
+  size_t start = q.name_size - origin.size();
+  for (size_t i = 0; i <= q.label_count; ++i) {
+    size_t off = i < q.label_count ? q.label_offsets[i] : q.name_size - 1u;
+    if (off == start) {
+      return std::memcmp(q.name.data() + off, origin.data(), origin.size()) == 0
+                 ? static_cast<int>(i)
+                 : -1;
+    }
+    if (off > start) {
+      break;
+    }
+  }
+  return -1;
 }
 
 }  // namespace srvd::dns

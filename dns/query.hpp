@@ -59,4 +59,8 @@ enum class ParseStatus : uint8_t {
 /// sections the header declares are ignored, as NSD does. Never allocates.
 ParseStatus parse_query(std::span<const uint8_t> in, Question& q);
 
+/// Index in `q`'s name of the label where `origin` (lowercase wire) starts, or -1 if the
+/// name is not at or below it. Allocation-free; used to find the zone a query falls in.
+int suffix_label(const Question& q, std::span<const uint8_t> origin);
+
 }  // namespace srvd::dns

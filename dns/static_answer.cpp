@@ -16,26 +16,6 @@ constexpr uint16_t kQnameOffset = kHeaderSize;
 constexpr uint16_t kTypeCname = 5;
 constexpr uint16_t kTypeDs = 43;
 
-// Index in the qname of the label where `origin` starts, or -1 if the name is not below it.
-int suffix_label(const Question& q, std::span<const uint8_t> origin) {
-  if (origin.empty() || q.name_size < origin.size()) {
-    return -1;
-  }
-  size_t start = q.name_size - origin.size();
-  for (size_t i = 0; i <= q.label_count; ++i) {
-    size_t off = i < q.label_count ? q.label_offsets[i] : q.name_size - 1u;
-    if (off == start) {
-      return std::memcmp(q.name.data() + off, origin.data(), origin.size()) == 0
-                 ? static_cast<int>(i)
-                 : -1;
-    }
-    if (off > start) {
-      break;
-    }
-  }
-  return -1;
-}
-
 // RFC 2308 §2.1/§2.2; `zone` null means the registry's apex SOA.
 Answer negative(const StaticZone* zone, uint8_t rc, int soa_label) {
   return Answer{.rcode = rc,

@@ -1,12 +1,7 @@
 // test_dns_support.hpp -- shared by the dns unit tests: ldns as the oracle, a demo zone.
 #pragma once
 
-// <stdbool.h> first: without it ldns/common.h #defines bool, true and false, which breaks
-// later C++ headers (e.g. std::optional's operator<=>).
-// clang-format off
-#include <stdbool.h>
-#include <ldns/ldns.h>
-// clang-format on
+#include "dns/ldns_ptr.hpp"  // first: it includes ldns the only safe way
 
 #include <cstdint>
 #include <cstdlib>
@@ -21,15 +16,9 @@
 
 namespace srvd::dns::test {
 
-template <auto F>
-struct Free {
-  template <class T>
-  void operator()(T* p) const {
-    F(p);
-  }
-};
-using PktPtr = std::unique_ptr<ldns_pkt, Free<ldns_pkt_free>>;
-using RdfPtr = std::unique_ptr<ldns_rdf, Free<ldns_rdf_deep_free>>;
+using srvd::dns::Free;
+using srvd::dns::PktPtr;
+using srvd::dns::RdfPtr;
 using CharPtr = std::unique_ptr<char, Free<std::free>>;
 using WirePtr = std::unique_ptr<uint8_t, Free<std::free>>;
 
