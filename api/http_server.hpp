@@ -21,6 +21,13 @@ class Visibility {
   /// Calls `then` on the control loop once DNS answers from a snapshot with index >= `index`
   /// (at once if it already does). Read-your-writes: a write's response waits for this.
   virtual void when_visible(uint64_t index, std::function<void()> then) = 0;
+  /// Long-polls: like when_visible, for an index that may not exist yet, but calls `then`
+  /// after `timeout_ms` at the latest. Exactly once either way. The default never times out.
+  virtual void when_visible_within(uint64_t index, uint64_t timeout_ms,
+                                   std::function<void()> then) {
+    (void)timeout_ms;
+    when_visible(index, std::move(then));
+  }
 };
 
 /// Serves the HTTP API on `loop` (the control loop, the registry's only writer).

@@ -3,6 +3,9 @@
 
 #include <cstdio>
 #include <ctime>
+#include <limits>
+
+#include "registry/duration.hpp"
 
 namespace srvd::api {
 namespace {
@@ -88,6 +91,50 @@ std::string read_meta(const json& v, std::map<std::string, std::string>& out) {
   return {};
 }
 
+/// A Go-style duration string ("10s", "1m30s", "500ms") into milliseconds.
+template <class T>
+std::string read_duration(const json& v, std::string_view field, T& out) {
+  auto ms = v.is_string() ? registry::parse_duration(v.get<std::string>()) : std::nullopt;
+  if (!ms || *ms > std::numeric_limits<T>::max()) {
+    return field_error(field, "must be a duration such as \"500ms\", \"10s\", \"1m\" or \"1h\"");
+  }
+  out = static_cast<T>(*ms);
+  return {};
+}
+
+std::string read_check(const json& v, registry::CheckSpec& check) {
+  if (!v.is_object()) {
+    return field_error("check", "must be an object with \"http\" or \"tcp\"");
+  }
+  if (v.contains("http") == v.contains("tcp")) {
+    return field_error("check", "must have exactly one of \"http\" and \"tcp\"");
+  }
+  for (const auto& [key, value] : v.items()) {
+    std::string err;
+    if (key == "http" || key == "tcp") {
+      check.kind = key == "http" ? registry::CheckSpec::Kind::http : registry::CheckSpec::Kind::tcp;
+      err = read_string(value, "check." + key, check.target);
+    } else if (key == "interval") {
+      err = read_duration(value, "check.interval", check.interval_ms);
+    } else if (key == "timeout") {
+      err = read_duration(value, "check.timeout", check.timeout_ms);
+    } else if (key == "rise") {
+      err = read_u16(value, "check.rise", 1, check.rise);
+    } else if (key == "fall") {
+      err = read_u16(value, "check.fall", 1, check.fall);
+    } else {
+      err = "unknown field " + echo("check." + key);
+    }
+    if (!err.empty()) {
+      return err;
+    }
+  }
+  if (auto err = registry::validate_check(check); !err.empty()) {
+    return err;
+  }
+  return {};
+}
+
 /// The URL names the instance; a body may repeat the name but not contradict it.
 std::string check_same(const json& v, std::string_view field, std::string_view url_value) {
   std::string given;
@@ -137,6 +184,20 @@ std::string read_instance_field(const std::string& key, const json& v, std::stri
   if (key == "meta") {
     return read_meta(v, inst.meta);
   }
+  if (key == "ttl") {
+    return read_duration(v, key, inst.ttl_ms);
+  }
+  if (key == "deregister_after") {
+    return read_duration(v, key, inst.deregister_after_ms);
+  }
+  if (key == "check") {
+    registry::CheckSpec check;
+    if (auto err = read_check(v, check); !err.empty()) {
+      return err;
+    }
+    inst.check = std::move(check);
+    return {};
+  }
   if (key == "service") {
     return check_same(v, key, service);
   }
@@ -168,8 +229,21 @@ std::string format_time_ms(int64_t unix_ms) {
   return out;
 }
 
-nlohmann::ordered_json instance_to_json(const registry::Instance& inst) {
+nlohmann::ordered_json check_to_json(const registry::CheckSpec& check) {
   return nlohmann::ordered_json{
+      {check.kind == registry::CheckSpec::Kind::http ? "http" : "tcp", check.target},
+      {"interval", registry::format_duration(check.interval_ms)},
+      {"timeout", registry::format_duration(check.timeout_ms)},
+      {"rise", check.rise},
+      {"fall", check.fall},
+  };
+}
+
+nlohmann::ordered_json instance_to_json(const registry::Instance& inst) {
+  auto time_or_null = [](int64_t ms) {
+    return ms == 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(format_time_ms(ms));
+  };
+  nlohmann::ordered_json j{
       {"service", inst.service},
       {"id", inst.id},
       {"address", inst.address.text},
@@ -185,7 +259,23 @@ nlohmann::ordered_json instance_to_json(const registry::Instance& inst) {
       {"updated_at", format_time_ms(inst.updated_at_ms)},
       {"create_index", inst.create_index},
       {"modify_index", inst.modify_index},
+      {"source", std::string(registry::to_string(inst.source))},
   };
+  // Issue 4: health and lifecycle; optional settings appear only when set.
+  if (inst.ttl_ms != 0) {
+    j["ttl"] = registry::format_duration(inst.ttl_ms);
+  }
+  if (inst.deregister_after_ms != 0) {
+    j["deregister_after"] = registry::format_duration(inst.deregister_after_ms);
+  }
+  if (inst.check) {
+    j["check"] = check_to_json(*inst.check);
+  }
+  j["check_output"] = inst.check_output;
+  j["checked_at"] = time_or_null(inst.checked_at_ms);
+  j["status_changed_at"] = time_or_null(inst.status_changed_at_ms);
+  j["heartbeat_at"] = time_or_null(inst.heartbeat_at_ms);
+  return j;
 }
 
 Parsed<registry::Instance> instance_from_json(const json& body, std::string_view service,

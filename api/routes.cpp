@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "api/instance_json.hpp"
+#include "registry/duration.hpp"
 
 namespace srvd::api {
 namespace {
@@ -41,7 +42,15 @@ std::vector<std::string_view> split_path(std::string_view path) {
 }
 
 /// The resources of the contract; each has one set of allowed methods.
-enum class Resource { none, healthz, services, service, instance, instance_status };
+enum class Resource {
+  none,
+  healthz,
+  services,
+  service,
+  instance,
+  instance_status,
+  instance_heartbeat
+};
 
 struct Target {
   Resource resource = Resource::none;
@@ -77,6 +86,9 @@ Target match(std::string_view path) {
   if (s.size() == 6 && s[5] == "status") {
     return {Resource::instance_status, s[2], s[4]};
   }
+  if (s.size() == 6 && s[5] == "heartbeat") {
+    return {Resource::instance_heartbeat, s[2], s[4]};
+  }
   return {};
 }
 
@@ -89,6 +101,7 @@ std::string_view allowed_methods(Resource r) {
     case Resource::instance:
       return "PUT, DELETE";
     case Resource::instance_status:
+    case Resource::instance_heartbeat:
       return "PUT";
     case Resource::none:
       break;
@@ -107,6 +120,48 @@ bool method_allowed(std::string_view allow, std::string_view method) {
     pos = end;
   }
   return false;
+}
+
+/// `?index=N&wait=D` of a long-poll (issue 4 §5), or nullopt for a plain read.
+struct LongPoll {
+  uint64_t index = 0;
+  uint64_t wait_ms = 0;
+};
+constexpr uint64_t kDefaultWaitMs = 5 * 60 * 1000;
+constexpr uint64_t kMaxWaitMs = 10 * 60 * 1000;
+
+std::variant<std::optional<LongPoll>, std::string> long_poll(std::string_view query) {
+  std::optional<uint64_t> index;
+  std::optional<uint64_t> wait;
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    const size_t eq = pair.find('=');
+    const std::string_view key = pair.substr(0, eq);
+    const std::string_view value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+    if (key == "index") {
+      uint64_t n = 0;
+      bool ok = !value.empty() && value.size() <= 19;
+      for (char c : value) {
+        ok = ok && c >= '0' && c <= '9';
+        n = n * 10 + static_cast<uint64_t>(c - '0');
+      }
+      if (!ok) {
+        return std::string("query parameter \"index\" must be a non-negative integer");
+      }
+      index = n;
+    } else if (key == "wait") {
+      wait = registry::parse_duration(value);
+      if (!wait) {
+        return std::string("query parameter \"wait\" must be a duration such as \"30s\"");
+      }
+    }
+  }
+  if (!index) {
+    return std::optional<LongPoll>{};
+  }
+  return std::optional<LongPoll>{LongPoll{*index, std::min(wait.value_or(kDefaultWaitMs), kMaxWaitMs)}};
 }
 
 /// Reads `?healthy=`; unknown parameters are ignored so newer clients still work.
@@ -169,9 +224,11 @@ Outcome get_service(const registry::Registry& reg, std::string_view name, std::s
 }
 
 /// A write's result: the response for `Applied` (key `key` holds the instance), or the
-/// registry's own message for a Rejection.
+/// registry's own message for a Rejection. `drain` adds drain_seconds/drain_until (issue 4 §3:
+/// when a deploy script may stop the process it took out).
 Outcome write_outcome(const registry::Result<Applied>& result, const registry::Registry& reg,
-                      const char* key, int ok_status) {
+                      const char* key, int ok_status, bool drain = false,
+                      int64_t now_ms = 0) {
   if (const auto* rej = std::get_if<Rejection>(&result)) {
     const int status = rej->kind == Rejection::Kind::not_found ? 404 : 400;
     return {error_response(status, rej->message, reg.index())};
@@ -181,10 +238,12 @@ Outcome write_outcome(const registry::Result<Applied>& result, const registry::R
   // An unchanged write still waits for its instance's last change to be served: another
   // client's identical PUT may have made it a moment ago.
   const uint64_t visible_at = applied.index != 0 ? applied.index : applied.instance.modify_index;
-  return {json_response(status,
-                        ojson{{"index", reg.index()}, {key, instance_to_json(applied.instance)}},
-                        reg.index()),
-          visible_at};
+  ojson body{{"index", reg.index()}, {key, instance_to_json(applied.instance)}};
+  if (drain) {
+    body["drain_seconds"] = applied.drain_seconds;
+    body["drain_until"] = format_time_ms(now_ms + int64_t{applied.drain_seconds} * 1000);
+  }
+  return {json_response(status, body, reg.index()), visible_at};
 }
 
 std::optional<json> parse_json(const std::string& body, std::string& error) {
@@ -228,8 +287,10 @@ Outcome put_status(const Request& req, RouteContext& ctx, const Target& t) {
     return {error_response(400, *err, reg.index())};
   }
   auto& c = std::get<StatusChange>(change);
-  auto result = reg.set_status(t.service, t.id, c.status, std::move(c.reason), ctx.now_ms());
-  return write_outcome(result, reg, "instance", 200);
+  const int64_t now = ctx.now_ms();
+  const bool drain = c.status == registry::Status::maintenance;
+  auto result = reg.set_status(t.service, t.id, c.status, std::move(c.reason), now);
+  return write_outcome(result, reg, "instance", 200, drain, now);
 }
 
 Outcome dispatch_matched(const Request& req, RouteContext& ctx, const Target& t) {
@@ -245,9 +306,14 @@ Outcome dispatch_matched(const Request& req, RouteContext& ctx, const Target& t)
       if (req.method == "PUT") {
         return put_instance(req, ctx, t);
       }
-      return write_outcome(reg.remove(t.service, t.id, ctx.now_ms()), reg, "deleted", 200);
+    {
+      const int64_t now = ctx.now_ms();
+      return write_outcome(reg.remove(t.service, t.id, now), reg, "deleted", 200, true, now);
+    }
     case Resource::instance_status:
       return put_status(req, ctx, t);
+    case Resource::instance_heartbeat:
+      return write_outcome(reg.heartbeat(t.service, t.id, ctx.now_ms()), reg, "instance", 200);
     case Resource::none:
       break;
   }
@@ -284,7 +350,43 @@ Outcome dispatch(const Request& req, RouteContext& ctx) {
   }
 }
 
+namespace {
+
+/// Answers a read with the state current now, once DNS serves that state: a watcher that
+/// looks the name up after the response finds what the response said.
+void reply_visible(const Request& request, RouteContext& ctx, Reply reply) {
+  Outcome outcome = dispatch(request, ctx);
+  ctx.visibility.when_visible(outcome.response.index,
+                              [response = std::move(outcome.response),
+                               reply = std::move(reply)]() mutable { reply(std::move(response)); });
+}
+
+}  // namespace
+
 void route(const Request& request, RouteContext& ctx, Reply reply) {
+  if (request.method == "GET" || request.method == "HEAD") {
+    const Target target = match(request.path);
+    if (target.resource == Resource::services || target.resource == Resource::service) {
+      auto poll = long_poll(request.query);
+      if (const auto* err = std::get_if<std::string>(&poll)) {
+        reply(error_response(400, *err, ctx.registry.index()));
+        return;
+      }
+      if (const auto& p = std::get<std::optional<LongPoll>>(poll)) {
+        // An index from the future (another server, a restart) counts as the current one.
+        const uint64_t after = std::min(p->index, ctx.registry.index());
+        if (after < ctx.registry.index()) {
+          reply_visible(request, ctx, std::move(reply));
+          return;
+        }
+        ctx.visibility.when_visible_within(
+            after + 1, p->wait_ms, [request, &ctx, reply = std::move(reply)]() mutable {
+              reply_visible(request, ctx, std::move(reply));
+            });
+        return;
+      }
+    }
+  }
   Outcome outcome = dispatch(request, ctx);
   if (outcome.visible_at == 0) {
     reply(std::move(outcome.response));

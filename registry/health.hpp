@@ -8,18 +8,6 @@
 
 namespace srvd::registry {
 
-/// An active check as registered (`"check": {...}` in the API and the services file).
-struct CheckSpec {
-  enum class Kind : uint8_t { http, tcp };
-  Kind kind = Kind::http;
-  std::string target;             ///< http: "http://host:port/path"; tcp: "host:port"
-  uint32_t interval_ms = 10000;   ///< between the starts of two runs
-  uint32_t timeout_ms = 2000;     ///< a run that takes longer is critical
-  uint16_t rise = 1;              ///< passing runs in a row that make a failing instance healthy
-  uint16_t fall = 1;              ///< failing runs in a row that make a healthy instance critical
-  bool operator==(const CheckSpec&) const = default;
-};
-
 /// One run's verdict: healthy (HTTP 2xx, TCP connect), warning (HTTP 429), critical (anything
 /// else), and what a user reads in the API ("HTTP 200", "connect: connection refused", ...).
 struct CheckResult {

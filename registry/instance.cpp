@@ -23,6 +23,8 @@ std::string_view to_string(Status s) {
   return "unknown";
 }
 
+std::string_view to_string(Source s) { return s == Source::file ? "file" : "api"; }
+
 std::optional<Protocol> parse_protocol(std::string_view s) {
   if (s == "tcp") {
     return Protocol::tcp;
@@ -100,6 +102,83 @@ std::string validate_details(const Instance& inst) {
     if (k.size() + 1 + v.size() > kMaxTxtString) {
       return "meta entry '" + k + "' is too long: key=value must fit in 255 bytes";
     }
+  }
+  return {};
+}
+
+}  // namespace srvd::registry
+
+namespace srvd::registry {
+namespace {
+
+/// "HOST:PORT" with HOST an IP literal ([...] for IPv6) or localhost; false otherwise.
+bool valid_host_port(std::string_view hp) {
+  std::string_view host;
+  std::string_view port;
+  if (!hp.empty() && hp.front() == '[') {
+    auto close = hp.find(']');
+    if (close == std::string_view::npos || close + 1 >= hp.size() || hp[close + 1] != ':') {
+      return false;
+    }
+    host = hp.substr(1, close - 1);
+    port = hp.substr(close + 2);
+    auto a = parse_address(host);
+    if (!a || !a->ipv6) {
+      return false;
+    }
+  } else {
+    auto colon = hp.rfind(':');
+    if (colon == std::string_view::npos) {
+      return false;
+    }
+    host = hp.substr(0, colon);
+    port = hp.substr(colon + 1);
+    auto a = parse_address(host);
+    if (host != "localhost" && (!a || a->ipv6)) {
+      return false;
+    }
+  }
+  if (port.empty() || port.size() > 5) {
+    return false;
+  }
+  unsigned n = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') {
+      return false;
+    }
+    n = n * 10 + static_cast<unsigned>(c - '0');
+  }
+  return n >= 1 && n <= 65535;
+}
+
+}  // namespace
+
+std::string validate_check(const CheckSpec& check) {
+  if (check.kind == CheckSpec::Kind::http) {
+    constexpr std::string_view kScheme = "http://";
+    std::string_view t = check.target;
+    if (!t.starts_with(kScheme)) {
+      return "check http must be a URL http://HOST:PORT/path (HOST an IP address or localhost)";
+    }
+    t.remove_prefix(kScheme.size());
+    auto slash = t.find('/');
+    auto hp = t.substr(0, slash);
+    if (!valid_host_port(hp)) {
+      return "check http must be a URL http://HOST:PORT/path (HOST an IP address or localhost)";
+    }
+    for (char c : t) {
+      if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) {
+        return "check http URL must not contain spaces or control characters";
+      }
+    }
+  } else if (!valid_host_port(check.target)) {
+    return "check tcp must be HOST:PORT (HOST an IP address or localhost)";
+  }
+  if (check.interval_ms < 100 || check.timeout_ms < 100) {
+    return "check interval and timeout must be at least 100ms";
+  }
+  if (check.rise < 1 || check.rise > 100 || check.fall < 1 || check.fall > 100) {
+    return "check rise and fall must be 1-100";
   }
   return {};
 }

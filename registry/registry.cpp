@@ -11,11 +11,15 @@ namespace {
 
 Rejection invalid(std::string msg) { return {Rejection::Kind::invalid, std::move(msg)}; }
 
+Rejection no_instance(std::string_view service, std::string_view id) {
+  return {Rejection::Kind::not_found,
+          "no instance '" + std::string(id) + "' of service '" + std::string(service) + "'"};
+}
+
 /// True when a re-registration would leave what users see unchanged.
 bool same_registration(const Instance& a, const Instance& b) {
   return a.address == b.address && a.port == b.port && a.protocol == b.protocol &&
-         a.priority == b.priority && a.weight == b.weight && a.tags == b.tags &&
-         a.meta == b.meta;
+         a.priority == b.priority && a.weight == b.weight && a.tags == b.tags && a.meta == b.meta;
 }
 
 }  // namespace
@@ -37,7 +41,49 @@ const Registry::Service* Registry::find(std::string_view service) const {
   return it == services_.end() ? nullptr : &it->second;
 }
 
-Result<Applied> Registry::upsert(Instance inst, int64_t now_ms) {
+Instance* Registry::lookup(std::string_view service, std::string_view id) {
+  auto s = normalize_label(service);
+  auto i = normalize_label(id);
+  if (!s || !i) {
+    return nullptr;
+  }
+  auto sit = services_.find(*s);
+  if (sit == services_.end()) {
+    return nullptr;
+  }
+  auto iit = sit->second.find(*i);
+  return iit == sit->second.end() ? nullptr : &iit->second;
+}
+
+bool Registry::settle(Instance& inst, int64_t now_ms) {
+  Status next = inst.maintenance   ? Status::maintenance
+                : inst.ttl_expired ? Status::critical
+                                   : inst.health;
+  if (next == inst.status) {
+    return false;
+  }
+  if (is_served(inst.status) && !is_served(next)) {
+    inst.unserved_at_ms = now_ms;  // resolvers may hold it for one TTL from here
+  }
+  inst.status = next;
+  inst.status_changed_at_ms = now_ms;
+  return true;
+}
+
+uint32_t Registry::drain_seconds(const Instance& inst, int64_t now_ms) const {
+  // Every answer carries the zone TTL, so a resolver that got the instance just before it
+  // left keeps it for that long (RFC 1035 §3.2.1: TTL is how long it may be cached).
+  int64_t ttl_ms = int64_t{zone_.ttl} * 1000;
+  if (is_served(inst.status)) {
+    return zone_.ttl;
+  }
+  if (inst.unserved_at_ms == 0 || inst.unserved_at_ms + ttl_ms <= now_ms) {
+    return 0;
+  }
+  return static_cast<uint32_t>((inst.unserved_at_ms + ttl_ms - now_ms + 999) / 1000);
+}
+
+Result<Instance> Registry::validate(Instance inst) const {
   auto service = normalize_label(inst.service);
   if (!service) {
     return invalid("invalid service name '" + inst.service +
@@ -57,74 +103,305 @@ Result<Applied> Registry::upsert(Instance inst, int64_t now_ms) {
   if (auto err = validate_details(inst); !err.empty()) {
     return invalid(err);
   }
+  if (inst.ttl_ms != 0 && inst.ttl_ms < 1000) {
+    return invalid("ttl must be at least 1s");
+  }
+  if (inst.deregister_after_ms != 0 && inst.deregister_after_ms < 1000) {
+    return invalid("deregister_after must be at least 1s");
+  }
+  if (inst.deregister_after_ms != 0 && inst.ttl_ms == 0 && !inst.check) {
+    return invalid("deregister_after needs a ttl or a check (nothing else makes it critical)");
+  }
+  if (inst.check) {
+    if (auto err = validate_check(*inst.check); !err.empty()) {
+      return invalid(err);
+    }
+  }
   inst.service = *service;
   inst.id = *id;
+  return inst;
+}
 
-  Service& svc = services_[*service];
-  auto it = svc.find(*id);
+Result<Applied> Registry::upsert(Instance in, int64_t now_ms) {
+  auto checked = validate(std::move(in));
+  if (auto* r = std::get_if<Rejection>(&checked)) {
+    return *r;
+  }
+  Instance inst = std::move(std::get<Instance>(checked));
+
+  Service& svc = services_[inst.service];
+  auto it = svc.find(inst.id);
   bool created = it == svc.end();
+  bool check_changed = created ? inst.check.has_value() : it->second.check != inst.check;
   if (!created) {
-    const Instance& old = it->second;
-    if (same_registration(old, inst)) {
-      return Applied{index_, false, old};  // idempotent: no change, no new index
-    }
-    // Operator status and history survive a re-registration (issue: idempotent upsert).
+    Instance& old = it->second;
+    bool same = same_registration(old, inst) && !check_changed && old.ttl_ms == inst.ttl_ms &&
+                old.deregister_after_ms == inst.deregister_after_ms && old.source == inst.source;
+    // The operator's status, the health state and the history survive a re-registration
+    // (issue 2: idempotent upsert; issue 4: an unchanged services-file entry keeps its health).
     inst.status = old.status;
     inst.status_reason = old.status_reason;
+    inst.maintenance = old.maintenance;
+    inst.health = old.health;
+    inst.ttl_expired = old.ttl_expired;
+    inst.passes = check_changed ? 0 : old.passes;
+    inst.failures = check_changed ? 0 : old.failures;
+    inst.check_output = old.check_output;
+    inst.checked_at_ms = old.checked_at_ms;
+    inst.status_changed_at_ms = old.status_changed_at_ms;
+    inst.unserved_at_ms = old.unserved_at_ms;
     inst.registered_at_ms = old.registered_at_ms;
     inst.create_index = old.create_index;
+    inst.updated_at_ms = old.updated_at_ms;
+    inst.modify_index = old.modify_index;
+    if (inst.ttl_ms != 0) {
+      inst.heartbeat_at_ms = now_ms;  // re-registering renews the TTL (issue 4 §1)
+      if (inst.ttl_expired) {
+        inst.ttl_expired = false;
+        inst.check_output = inst.check ? inst.check_output : "re-registered";
+      }
+    } else {
+      inst.heartbeat_at_ms = 0;
+      inst.ttl_expired = false;
+    }
+    if (!inst.check && old.check) {
+      inst.health = Status::healthy;  // nothing judges it any more
+    }
+    bool status_changed = settle(inst, now_ms);
+    if (same && !status_changed) {
+      old = std::move(inst);
+      return Applied{index_, false, old};  // idempotent: no change, no new index
+    }
   } else {
     inst.registered_at_ms = now_ms;
     inst.create_index = index_ + 1;
+    inst.maintenance = false;
+    inst.ttl_expired = false;
+    inst.passes = 0;
+    inst.failures = 0;
+    inst.checked_at_ms = 0;
+    inst.unserved_at_ms = 0;
+    inst.heartbeat_at_ms = inst.ttl_ms != 0 ? now_ms : 0;  // registration = first heartbeat
+    // Issue 4 §4: with a check it is out of DNS until the first run (started now) passes.
+    inst.health = inst.check ? Status::critical : Status::healthy;
+    inst.check_output = inst.check ? "pending first check" : "";
+    inst.status = inst.health;
+    inst.status_changed_at_ms = now_ms;
   }
   inst.updated_at_ms = now_ms;
   inst.modify_index = ++index_;
-  svc[*id] = inst;
-  dirty_.insert(*service);
-  return Applied{index_, created, std::move(inst)};
+  dirty_.insert(inst.service);
+  Instance& stored = svc[inst.id] = std::move(inst);
+  Applied applied{index_, created, stored};
+  if (check_changed && runner_ != nullptr) {
+    // Last: a runner may report synchronously, and the instance must be in place for that.
+    if (applied.instance.check) {
+      runner_->start(applied.instance.service, applied.instance.id, *applied.instance.check);
+    } else {
+      runner_->stop(applied.instance.service, applied.instance.id);
+    }
+  }
+  return applied;
 }
 
-Result<Applied> Registry::remove(std::string_view service, std::string_view id, int64_t) {
+Result<Applied> Registry::remove(std::string_view service, std::string_view id, int64_t now_ms) {
   auto s = normalize_label(service);
   auto i = normalize_label(id);
   auto sit = s ? services_.find(*s) : services_.end();
   if (sit == services_.end() || !i || !sit->second.contains(*i)) {
-    return Rejection{Rejection::Kind::not_found,
-                     "no instance '" + std::string(id) + "' of service '" + std::string(service) +
-                         "'"};
+    return no_instance(service, id);
   }
   auto node = sit->second.extract(*i);
   if (sit->second.empty()) {
     services_.erase(sit);
   }
   dirty_.insert(*s);
-  return Applied{++index_, false, std::move(node.mapped())};
+  Applied applied{++index_, false, std::move(node.mapped())};
+  applied.drain_seconds = drain_seconds(applied.instance, now_ms);
+  if (applied.instance.check && runner_ != nullptr) {
+    runner_->stop(applied.instance.service, applied.instance.id);
+  }
+  return applied;
 }
 
 Result<Applied> Registry::set_status(std::string_view service, std::string_view id, Status status,
                                      std::string reason, int64_t now_ms) {
-  auto s = normalize_label(service);
-  auto i = normalize_label(id);
-  auto sit = s ? services_.find(*s) : services_.end();
-  auto iit = (sit != services_.end() && i) ? sit->second.find(*i) : Service::iterator{};
-  if (sit == services_.end() || !i || iit == sit->second.end()) {
-    return Rejection{Rejection::Kind::not_found,
-                     "no instance '" + std::string(id) + "' of service '" + std::string(service) +
-                         "'"};
+  Instance* inst = lookup(service, id);
+  if (inst == nullptr) {
+    return no_instance(service, id);
   }
   if (reason.size() > 1024) {
     return invalid("reason is too long (at most 1024 bytes)");
   }
-  Instance& inst = iit->second;
-  if (inst.status == status && inst.status_reason == reason) {
-    return Applied{index_, false, inst};
+  bool judged = inst->check || inst->ttl_ms != 0;
+  if (judged && (status == Status::warning || status == Status::critical)) {
+    return invalid("instance '" + inst->id + "' has a " + (inst->check ? "check" : "ttl") +
+                   " that sets its health; set status maintenance to take it out, or healthy to "
+                   "hand the decision back");
   }
-  inst.status = status;
-  inst.status_reason = std::move(reason);
-  inst.updated_at_ms = now_ms;
-  inst.modify_index = ++index_;
-  dirty_.insert(*s);
-  return Applied{index_, false, inst};
+  uint32_t drain = status == Status::maintenance ? drain_seconds(*inst, now_ms) : 0;
+  if (status == Status::maintenance) {
+    inst->maintenance = true;
+  } else {
+    inst->maintenance = false;
+    if (!judged) {
+      inst->health = status;
+    }
+  }
+  bool reason_changed = inst->status_reason != reason;
+  inst->status_reason = std::move(reason);
+  if (!settle(*inst, now_ms) && !reason_changed) {
+    Applied same{index_, false, *inst};
+    same.drain_seconds = drain;
+    return same;
+  }
+  inst->updated_at_ms = now_ms;
+  inst->modify_index = ++index_;
+  dirty_.insert(inst->service);
+  Applied applied{index_, false, *inst};
+  applied.drain_seconds = drain;
+  return applied;
+}
+
+Result<Applied> Registry::heartbeat(std::string_view service, std::string_view id, int64_t now_ms) {
+  Instance* inst = lookup(service, id);
+  if (inst == nullptr) {
+    return Rejection{Rejection::Kind::not_found, "instance '" + std::string(id) + "' of service '" +
+                                                     std::string(service) +
+                                                     "' is not registered; register it again"};
+  }
+  if (inst->ttl_ms == 0) {
+    return invalid("instance '" + inst->id +
+                   "' has no ttl; register it with \"ttl\" to renew it by heartbeats");
+  }
+  inst->heartbeat_at_ms = now_ms;
+  if (inst->ttl_expired) {
+    inst->ttl_expired = false;
+    if (!inst->check) {
+      inst->check_output = "heartbeat received";
+    }
+  }
+  if (settle(*inst, now_ms)) {
+    inst->updated_at_ms = now_ms;
+    inst->modify_index = ++index_;
+    dirty_.insert(inst->service);
+  }
+  return Applied{index_, false, *inst};
+}
+
+Result<Applied> Registry::record_check(std::string_view service, std::string_view id,
+                                       const CheckResult& result, int64_t now_ms) {
+  Instance* inst = lookup(service, id);
+  if (inst == nullptr || !inst->check) {
+    return Rejection{Rejection::Kind::not_found, "no instance '" + std::string(id) +
+                                                     "' of service '" + std::string(service) +
+                                                     "' with a check"};
+  }
+  bool first = inst->checked_at_ms == 0;
+  inst->check_output = result.output;
+  inst->checked_at_ms = now_ms;
+  bool pass = is_served(result.status);
+  if (pass) {
+    inst->passes = static_cast<uint16_t>(std::min<int>(inst->passes + 1, 0xffff));
+    inst->failures = 0;
+  } else {
+    inst->failures = static_cast<uint16_t>(std::min<int>(inst->failures + 1, 0xffff));
+    inst->passes = 0;
+  }
+  // rise/fall (issue 4 §2) only hold back a change between served and not served; the first
+  // run decides at once (§4), and healthy <-> warning follows each run.
+  if (first) {
+    inst->health = pass ? result.status : Status::critical;
+  } else if (is_served(inst->health)) {
+    if (pass) {
+      inst->health = result.status;
+    } else if (inst->failures >= inst->check->fall) {
+      inst->health = Status::critical;
+    }
+  } else if (pass && inst->passes >= inst->check->rise) {
+    inst->health = result.status;
+  }
+  if (settle(*inst, now_ms)) {
+    inst->updated_at_ms = now_ms;
+    inst->modify_index = ++index_;
+    dirty_.insert(inst->service);
+  }
+  return Applied{index_, false, *inst};
+}
+
+size_t Registry::expire(int64_t now_ms) {
+  size_t changed = 0;
+  std::vector<std::pair<std::string, std::string>> doomed;
+  for (auto& [name, svc] : services_) {
+    for (auto& [id, inst] : svc) {
+      if (inst.ttl_ms != 0 && !inst.ttl_expired &&
+          inst.heartbeat_at_ms + static_cast<int64_t>(inst.ttl_ms) <= now_ms) {
+        inst.ttl_expired = true;
+        inst.check_output = "TTL expired";
+        if (settle(inst, now_ms)) {
+          inst.updated_at_ms = now_ms;
+          inst.modify_index = ++index_;
+          dirty_.insert(name);
+          ++changed;
+        }
+      }
+      if (inst.deregister_after_ms != 0 && inst.status == Status::critical &&
+          inst.status_changed_at_ms + static_cast<int64_t>(inst.deregister_after_ms) <= now_ms) {
+        doomed.emplace_back(name, id);
+      }
+    }
+  }
+  for (const auto& [service, id] : doomed) {
+    remove(service, id, now_ms);
+    ++changed;
+  }
+  return changed;
+}
+
+std::optional<int64_t> Registry::next_deadline_ms() const {
+  std::optional<int64_t> next;
+  auto consider = [&next](int64_t t) {
+    if (!next || t < *next) {
+      next = t;
+    }
+  };
+  for (const auto& [name, svc] : services_) {
+    for (const auto& [id, inst] : svc) {
+      if (inst.ttl_ms != 0 && !inst.ttl_expired) {
+        consider(inst.heartbeat_at_ms + static_cast<int64_t>(inst.ttl_ms));
+      }
+      if (inst.deregister_after_ms != 0 && inst.status == Status::critical) {
+        consider(inst.status_changed_at_ms + static_cast<int64_t>(inst.deregister_after_ms));
+      }
+    }
+  }
+  return next;
+}
+
+void Registry::set_check_runner(CheckRunner* runner) {
+  runner_ = runner;
+  if (runner_ == nullptr) {
+    return;
+  }
+  for (const auto& [name, svc] : services_) {
+    for (const auto& [id, inst] : svc) {
+      if (inst.check) {
+        runner_->start(name, id, *inst.check);
+      }
+    }
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> Registry::ids_from(Source source) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [name, svc] : services_) {
+    for (const auto& [id, inst] : svc) {
+      if (inst.source == source) {
+        out.emplace_back(name, id);
+      }
+    }
+  }
+  return out;
 }
 
 void Registry::set_static_zones(std::shared_ptr<const StaticZones> zones) {
@@ -144,8 +421,8 @@ std::shared_ptr<const Snapshot> Registry::publish() {
   for (const auto& name : dirty_) {
     // Copy only the shard this service lives in; the others stay shared.
     auto& slot = table[Snapshot::shard_of(name)];
-    auto shard = slot ? std::make_shared<Snapshot::Shard>(*slot)
-                      : std::make_shared<Snapshot::Shard>();
+    auto shard =
+        slot ? std::make_shared<Snapshot::Shard>(*slot) : std::make_shared<Snapshot::Shard>();
     auto pos = std::lower_bound(shard->begin(), shard->end(), name,
                                 [](const auto& r, const std::string& n) { return r->name < n; });
     bool present = pos != shard->end() && (*pos)->name == name;

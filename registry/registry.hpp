@@ -7,8 +7,11 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
+#include <vector>
 
+#include "registry/health.hpp"
 #include "registry/instance.hpp"
 #include "registry/snapshot.hpp"
 
@@ -33,6 +36,9 @@ struct Applied {
   uint64_t index;  ///< the change index the write produced (0 if nothing changed)
   bool created;    ///< a new instance (register) / always false otherwise
   Instance instance;
+  /// For a change that took a served instance out of DNS (maintenance, removal): seconds
+  /// until no resolver can still hold it (the zone TTL it was served with, from now); else 0.
+  uint32_t drain_seconds = 0;
 };
 
 template <class T>
@@ -46,12 +52,36 @@ class Registry {
 
   explicit Registry(ZoneConfig zone);
 
+  /// Checks `inst` as upsert would and returns it normalized (service, id lowercased), without
+  /// applying it: lets the services file be refused as a whole before any entry is applied.
+  Result<Instance> validate(Instance inst) const;
   /// Registers or updates `inst` (service and id as given, validated and lowercased here).
-  /// An update keeps the registration time and the operator's status.
+  /// An update keeps the registration time, the operator's status and the health state; for
+  /// an instance with a TTL it also counts as a heartbeat. The health fields of `inst` are
+  /// ignored. Its `source` is taken as given (a file entry takes over an API one).
   Result<Applied> upsert(Instance inst, int64_t now_ms);
   Result<Applied> remove(std::string_view service, std::string_view id, int64_t now_ms);
+  /// maintenance overrides health; healthy clears maintenance and hands the decision back to
+  /// the checks/TTL; for an instance with neither, healthy/warning/critical are its health.
   Result<Applied> set_status(std::string_view service, std::string_view id, Status status,
                              std::string reason, int64_t now_ms);
+  /// Renews a TTL instance. not_found if unknown, invalid if it has no TTL.
+  Result<Applied> heartbeat(std::string_view service, std::string_view id, int64_t now_ms);
+  /// One check run's verdict, applying rise/fall. Unknown instances are ignored (not_found).
+  /// A result that does not change the status updates output and time without a new index.
+  Result<Applied> record_check(std::string_view service, std::string_view id,
+                               const CheckResult& result, int64_t now_ms);
+  /// Applies TTL expiry and deregister_after deadlines that have passed. Returns how many
+  /// instances changed status or were removed.
+  size_t expire(int64_t now_ms);
+  /// The earliest deadline expire() would act on, or nullopt if none.
+  std::optional<int64_t> next_deadline_ms() const;
+  /// The runner that start()s and stop()s active checks as instances come and go (nullptr:
+  /// none; checks then stay pending). Borrowed; must outlive the Registry or be reset.
+  void set_check_runner(CheckRunner* runner);
+  /// (service, id) of every instance registered from `source`, in order.
+  std::vector<std::pair<std::string, std::string>> ids_from(Source source) const;
+  const ZoneConfig& zone() const { return zone_; }
 
   /// Grows by one with every change; never reused.
   uint64_t index() const { return index_; }
@@ -78,6 +108,13 @@ class Registry {
   std::shared_ptr<const Snapshot> published_;
   std::shared_ptr<const StaticZones> static_zones_;
   bool static_dirty_ = false;
+  CheckRunner* runner_ = nullptr;
+
+  Instance* lookup(std::string_view service, std::string_view id);
+  /// Recomputes inst.status from override and health; on a transition stamps the time, bumps
+  /// the index and marks the service dirty. Returns true if the status changed.
+  bool settle(Instance& inst, int64_t now_ms);
+  uint32_t drain_seconds(const Instance& inst, int64_t now_ms) const;
 };
 
 }  // namespace srvd::registry

@@ -19,6 +19,7 @@ const char* const kServeUsage =
     "  --edns-payload N     EDNS UDP payload size, 512-4096 (default 1232)\n"
     "  --zones DIR          serve the RFC 1035 master files DIR/*.zone (default zones)\n"
     "  --upstream A:P[,..]  forward names outside every zone there (default: REFUSED)\n"
+    "  --services FILE      register the instances in this JSON file (re-read on SIGHUP)\n"
     "  --dns-threads N      DNS loops (default: one per core)\n";
 
 namespace {
@@ -133,6 +134,11 @@ std::optional<ServeConfig> parse_serve_flags(const std::vector<std::string_view>
         c.upstreams.emplace_back(one);
         rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
       }
+    } else if (name == "--services") {
+      if (value.empty()) {
+        return bad("expected a file name");
+      }
+      c.services_file = std::string(value);
     } else if (name == "--dns-threads") {
       if (!parse_number<unsigned>(value, c.dns_threads, 1, 64)) {
         return bad("expected 1-64");

@@ -21,6 +21,7 @@ struct ServeConfig {
   std::string zones_dir = "zones";       ///< static master files, *.zone
   bool zones_dir_given = false;          ///< --zones was given: a missing dir is then fatal
   std::vector<std::string> upstreams;    ///< ADDR:PORT resolvers for names outside our zones
+  std::string services_file;             ///< --services: instances from a JSON file; "" none
 };
 
 /// Parses `srvd serve` flags (`--name value` or `--name=value`). On error returns nullopt

@@ -1,10 +1,11 @@
-// main.cpp -- the srvd command: `srvd serve` (the default) runs the server.
+// main.cpp -- the srvd command: `srvd serve` (the default) runs the server; the others are clients.
 #include <csignal>
 #include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "srvd/client_commands.hpp"
 #include "srvd/flags.hpp"
 #include "srvd/serve.hpp"
 
@@ -12,6 +13,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: srvd [serve] [flags]\n"
+    "       srvd register|deregister|heartbeat|list|watch ... (run `srvd help` for details)\n"
     "       srvd help\n"
     "Run `srvd serve --help` for the server's flags.\n";
 
@@ -26,7 +28,11 @@ int main(int argc, char** argv) {
   }
   if (command == "help" || command == "--help" || command == "-h") {
     std::fputs(kUsage, stdout);
+    std::fputs(srvd::kClientUsage, stdout);
     return 0;
+  }
+  if (srvd::is_client_command(command)) {
+    return srvd::run_client_command(command, args);
   }
   if (command != "serve") {
     std::fprintf(stderr, "srvd: unknown command '%.*s'\n%s", static_cast<int>(command.size()),

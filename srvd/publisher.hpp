@@ -3,8 +3,8 @@
 
 #include <uv.h>
 
-#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 
 #include "api/http_server.hpp"
@@ -26,23 +26,31 @@ class Publisher final : public api::Visibility {
   void attach(dns::Server* dns) { dns_ = dns; }
   /// Thread-safe: DNS threads call it after swapping in a snapshot.
   void notify_applied() { uv_async_send(&ack_); }
+  struct LongPoll;  ///< a long-poll's timer (defined in the .cpp)
   void when_visible(uint64_t index, std::function<void()> then) override;
+  void when_visible_within(uint64_t index, uint64_t timeout_ms,
+                           std::function<void()> then) override;
   /// Closes the handles; the owner must keep this alive until the loop has run once more.
   void close();
 
  private:
   struct Waiter {
-    uint64_t index;
     std::function<void()> then;
+    LongPoll* poll = nullptr;  ///< its timer, for a long-poll; stopped when it is answered
   };
+  using Waiting = std::multimap<uint64_t, Waiter>;
   void on_prepare();
   void on_ack();
+  void on_poll_timeout(LongPoll* poll);
 
   registry::Registry& registry_;
   dns::Server* dns_ = nullptr;
   uv_prepare_t prepare_{};
   uv_async_t ack_{};
-  std::deque<Waiter> waiting_;  ///< in registry order, so indexes never decrease
+  uv_loop_t* loop_;
+  /// By index: a long-poll may wait for an index above the current one, so arrival order is
+  /// not index order. Equal indexes keep arrival order.
+  Waiting waiting_;
 };
 
 }  // namespace srvd

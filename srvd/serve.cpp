@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <uv.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -12,8 +13,11 @@
 
 #include "api/http_server.hpp"
 #include "dns/server.hpp"
+#include "health/runner.hpp"
 #include "registry/registry.hpp"
+#include "srvd/expiry.hpp"
 #include "srvd/publisher.hpp"
+#include "srvd/services_file.hpp"
 #include "srvd/zones.hpp"
 
 namespace srvd {
@@ -64,10 +68,27 @@ int serve(const ServeConfig& config) {
   if (!load_zones(config, *registry, true)) {
     return 2;
   }
+  // The services file is checked whole before anything starts: a bad one is fatal here.
+  ServicesFile services(config.services_file);
+  if (!services.read(*registry)) {
+    return 1;
+  }
 
   uv_loop_t loop;
   uv_loop_init(&loop);
   Publisher publisher(&loop, *registry);
+  // Active checks run on this (control) loop and feed the registry, which starts and stops
+  // them as instances with a check come and go (issue 4 §2); results carry wall-clock times
+  // like the API's writes, since they are shown as checked_at.
+  health::Runner checks(&loop, [&registry](const std::string& service, const std::string& id,
+                                           registry::CheckResult result) {
+    using namespace std::chrono;
+    auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+    registry->record_check(service, id, result, now);
+  });
+  registry->set_check_runner(&checks);
+  Expiry expiry(&loop, *registry);  // missed heartbeats, deregister_after (issue 4 §1)
+  services.apply(*registry);  // after the check runner is set, so file checks start at once
 
   std::string error;
   dns::ServerConfig dns_config{.address = *dns_addr, .threads = config.dns_threads, .loop = {}};
@@ -106,14 +127,20 @@ int serve(const ServeConfig& config) {
     dns::Server* dns;
     api::HttpServer* http;
     Publisher* publisher;
+    registry::Registry* registry;
+    health::Runner* checks;
+    Expiry* expiry;
     Signals signals;
-  } ctx{dns.get(), http.get(), &publisher, {}};
+  } ctx{dns.get(), http.get(), &publisher, registry.get(), &checks, &expiry, {}};
   auto on_signal = [](uv_signal_t* h, int) noexcept {
     auto* c = static_cast<Context*>(h->data);
     // DNS threads first: they signal the publisher's async handle until they are joined.
     c->dns->stop();
     c->http->close();
     c->publisher->close();
+    c->registry->set_check_runner(nullptr);
+    c->checks->close();
+    c->expiry->close();
     uv_close(reinterpret_cast<uv_handle_t*>(&c->signals.term), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&c->signals.intr), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&c->signals.hup), nullptr);
@@ -129,7 +156,8 @@ int serve(const ServeConfig& config) {
   struct Reload {
     const ServeConfig* config;
     registry::Registry* registry;
-  } reload{&config, registry.get()};
+    ServicesFile* services;
+  } reload{&config, registry.get(), &services};
   uv_signal_init(&loop, &ctx.signals.hup);
   ctx.signals.hup.data = &reload;
   uv_signal_start(
@@ -137,6 +165,7 @@ int serve(const ServeConfig& config) {
       [](uv_signal_t* h, int) noexcept {
         auto* r = static_cast<Reload*>(h->data);
         load_zones(*r->config, *r->registry, false);
+        r->services->reload(*r->registry);  // a bad file is reported and changes nothing
       },
       SIGHUP);
 

@@ -35,7 +35,68 @@ TEST_CASE("instance_json: an instance round-trips through a register body", "[in
   CHECK(out["protocol"] == "udp");
   CHECK(out["tags"] == json::array({"a", "b"}));
   CHECK(out["meta"] == json::object({{"k", "v"}}));
-  CHECK(out.size() == 15);
+  // Issue 4 adds source, check_output, checked_at, status_changed_at and heartbeat_at;
+  // ttl, deregister_after and check appear only when set.
+  CHECK(out.size() == 20);
+  CHECK(out["source"] == "api");
+  CHECK(out["checked_at"].is_null());
+  CHECK(!out.contains("ttl"));
+  CHECK(!out.contains("check"));
+}
+
+TEST_CASE("instance_json: ttl, deregister_after and check in, canonical durations out",
+          "[instance_json]") {
+  auto parsed = api::instance_from_json(
+      json::parse(R"({"address":"10.0.0.1","port":80,"ttl":"90s","deregister_after":"1m",
+                      "check":{"http":"http://127.0.0.1:9001/health","interval":"2s",
+                               "timeout":"1500ms","rise":2,"fall":3}})"),
+      "s", "i");
+  REQUIRE(std::holds_alternative<registry::Instance>(parsed));
+  const auto& inst = std::get<registry::Instance>(parsed);
+  CHECK(inst.ttl_ms == 90000);
+  CHECK(inst.deregister_after_ms == 60000);
+  REQUIRE(inst.check);
+  CHECK(inst.check->kind == registry::CheckSpec::Kind::http);
+  CHECK(inst.check->interval_ms == 2000);
+  CHECK(inst.check->timeout_ms == 1500);
+  CHECK(inst.check->rise == 2);
+  CHECK(inst.check->fall == 3);
+  const json out = api::instance_to_json(inst);
+  CHECK(out["ttl"] == "1m30s");
+  CHECK(out["deregister_after"] == "1m");
+  CHECK(out["check"] == json::parse(R"({"http":"http://127.0.0.1:9001/health","interval":"2s",
+                                        "timeout":"1500ms","rise":2,"fall":3})"));
+
+  auto tcp = api::instance_from_json(
+      json::parse(R"({"address":"10.0.0.1","port":80,"check":{"tcp":"[::1]:22"}})"), "s", "i");
+  REQUIRE(std::holds_alternative<registry::Instance>(tcp));
+  CHECK(std::get<registry::Instance>(tcp).check->interval_ms == 10000);  // defaults
+  CHECK(std::get<registry::Instance>(tcp).check->timeout_ms == 2000);
+
+  auto error_of = [](const char* body) {
+    auto p = api::instance_from_json(json::parse(body), "s", "i");
+    return std::holds_alternative<std::string>(p) ? std::get<std::string>(p) : std::string();
+  };
+  CHECK_THAT(error_of(R"({"address":"10.0.0.1","port":80,"ttl":"10"})"),
+             Catch::StartsWith("field \"ttl\" must be a duration"));
+  CHECK_THAT(error_of(R"({"address":"10.0.0.1","port":80,"ttl":10})"),
+             Catch::StartsWith("field \"ttl\" must be a duration"));
+  CHECK_THAT(error_of(R"({"address":"10.0.0.1","port":80,"check":{"interval":"1s"}})"),
+             Catch::Contains("exactly one"));
+  CHECK_THAT(error_of(R"({"address":"10.0.0.1","port":80,
+                          "check":{"http":"http://a","tcp":"127.0.0.1:1"}})"),
+             Catch::Contains("exactly one"));
+  CHECK_THAT(error_of(R"({"address":"10.0.0.1","port":80,
+                          "check":{"http":"http://example.com:80/"}})"),
+             Catch::Contains("IP address or localhost"));
+  CHECK_THAT(error_of(R"({"address":"10.0.0.1","port":80,"check":{"tcp":"127.0.0.1"}})"),
+             Catch::Contains("HOST:PORT"));
+  CHECK_THAT(error_of(R"({"address":"10.0.0.1","port":80,
+                          "check":{"tcp":"localhost:22","rise":0}})"),
+             Catch::Contains("check.rise"));
+  CHECK_THAT(error_of(R"({"address":"10.0.0.1","port":80,
+                          "check":{"tcp":"localhost:22","bogus":1}})"),
+             Catch::Contains("unknown field \"check.bogus\""));
 }
 
 TEST_CASE("instance_json: errors name the field and truncate echoed input", "[instance_json]") {

@@ -89,7 +89,9 @@ TEST_CASE("routes: PUT registers an instance and returns it with 201", "[routes]
   CHECK(b["instance"] == json::parse(R"({"service":"payment","id":"p1","address":"10.0.0.1",
       "port":8080,"protocol":"udp","priority":2,"weight":30,"tags":["blue"],"meta":{"ver":"1.2"},
       "status":"healthy","status_reason":"","registered_at":"2026-11-28T18:00:00.123Z",
-      "updated_at":"2026-11-28T18:00:00.123Z","create_index":1,"modify_index":1})"));
+      "updated_at":"2026-11-28T18:00:00.123Z","create_index":1,"modify_index":1,
+      "source":"api","check_output":"","checked_at":null,
+      "status_changed_at":"2026-11-28T18:00:00.123Z","heartbeat_at":null})"));
   REQUIRE(f.registry.find("payment") != nullptr);
 }
 

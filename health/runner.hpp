@@ -1,0 +1,72 @@
+// runner.hpp -- registry::CheckRunner on the control loop: one Check per instance with a check.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <random>
+#include <string>
+#include <unordered_map>
+
+#include "registry/health.hpp"
+
+namespace srvd::health {
+
+class Check;
+
+/// Runs HTTP and TCP checks without blocking `loop` (the control loop, where the Registry
+/// lives) and hands every result to the sink, on the same loop, never from inside start() or
+/// stop(). Jitter: the first run is at once; the second comes after a random 50-150 % of the
+/// interval, which spreads the phases of checks registered together over a whole interval;
+/// later ones every interval ±10 %, so they stay spread. At most `max_in_flight` runs are
+/// open at once (sockets are file descriptors: 10,000 checks registered together would exhaust
+/// a default limit of 1,024); the others wait in order and start as soon as one ends.
+class Runner final : public registry::CheckRunner {
+ public:
+  using Sink = std::function<void(const std::string& service, const std::string& id,
+                                  registry::CheckResult result)>;
+
+  /// `loop` must outlive the runner and be run until close()'s handles are closed.
+  Runner(uv_loop_t* loop, Sink sink, uint32_t seed = std::random_device{}(),
+         size_t max_in_flight = 512);
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
+  /// Calls close(); the checks' memory is freed once the loop runs their close callbacks.
+  ~Runner() override;
+
+  /// Starts checking, or restarts with a new spec (the old schedule and any run in flight are
+  /// dropped, the new check runs at once). The same spec again changes nothing.
+  void start(const std::string& service, const std::string& id,
+             const registry::CheckSpec& spec) override;
+  void stop(const std::string& service, const std::string& id) override;
+  /// Stops every check (shutdown); later start() calls are ignored.
+  void close();
+  size_t size() const { return checks_.size(); }
+
+  // For Check.
+  uint64_t next_delay(uint32_t interval_ms, bool second_run);
+  void deliver(const std::string& service, const std::string& id, registry::CheckResult result);
+  /// Takes a run slot, or queues `check` (granted later through Check::grant) and says false.
+  bool acquire(Check& check);
+  /// Gives a slot back, handing it to the longest-waiting check if any.
+  void release();
+  /// Drops a queued check (stopped or restarted before its turn).
+  void unqueue(Check& check);
+  size_t in_flight() const { return in_flight_; }
+
+ private:
+  static std::string key(const std::string& service, const std::string& id);
+
+  uv_loop_t* loop_;
+  Sink sink_;
+  std::minstd_rand rng_;
+  std::unordered_map<std::string, Check*> checks_;
+  size_t max_in_flight_;
+  size_t in_flight_ = 0;
+  std::deque<Check*> queued_;
+  bool closed_ = false;
+};
+
+}  // namespace srvd::health
