@@ -15,32 +15,12 @@
 #include <vector>
 
 #include "api/http_server.hpp"
+#include "test_api_support.hpp"
 
 using nlohmann::json;
 using namespace srvd;
 
 namespace {
-
-/// Holds every write's response until the test calls advance() (DNS catching up).
-struct ManualVisibility : api::Visibility {
-  uint64_t visible = 0;
-  std::vector<std::pair<uint64_t, std::function<void()>>> waiting;
-  void when_visible(uint64_t index, std::function<void()> then) override {
-    if (index <= visible) {
-      then();
-    } else {
-      waiting.emplace_back(index, std::move(then));
-    }
-  }
-  void advance(uint64_t to) {
-    visible = to;
-    auto pending = std::move(waiting);
-    waiting.clear();
-    for (auto& [index, then] : pending) {
-      then();  // every test advances to the newest index
-    }
-  }
-};
 
 struct HttpReply {
   int status = 0;
@@ -96,7 +76,7 @@ bool take_reply(std::string& inbox, HttpReply& out) {
 struct Harness {
   uv_loop_t loop{};
   registry::Registry registry{registry::ZoneConfig{}};
-  ManualVisibility visibility;
+  api::test::FakeVisibility visibility;
   std::unique_ptr<api::HttpServer> server;
 
   Harness() {

@@ -5,48 +5,20 @@
 #include <vector>
 
 #include "api/routes.hpp"
+#include "test_api_support.hpp"
 
 using nlohmann::json;
 using srvd::api::Request;
 using srvd::api::Response;
 using srvd::api::RouteContext;
-using srvd::api::Visibility;
 
 namespace {
-
-/// A Visibility the test advances by hand, to show when a write's response may leave.
-struct FakeVisibility : Visibility {
-  uint64_t visible = 0;
-  std::vector<std::pair<uint64_t, std::function<void()>>> waiting;
-  std::vector<uint64_t> asked;
-
-  void when_visible(uint64_t index, std::function<void()> then) override {
-    asked.push_back(index);
-    if (index <= visible) {
-      then();
-    } else {
-      waiting.emplace_back(index, std::move(then));
-    }
-  }
-  void advance(uint64_t to) {
-    visible = to;
-    auto pending = std::move(waiting);
-    waiting.clear();
-    for (auto& [index, then] : pending) {
-      if (index <= visible) {
-        then();
-      } else {
-        waiting.emplace_back(index, std::move(then));
-      }
-    }
-  }
-};
 
 constexpr int64_t kNow = 1795888800123;  // 2026-11-28T18:00:00.123Z
 
 struct Fixture {
   srvd::registry::Registry registry{srvd::registry::ZoneConfig{}};
-  FakeVisibility visibility;
+  srvd::api::test::FakeVisibility visibility;
   RouteContext ctx{registry, visibility, [] { return kNow; }};
 
   /// Routes the request and, like DNS catching up at once, makes every index visible.

@@ -18,17 +18,6 @@ using Bytes = std::vector<uint8_t>;
 
 namespace {
 
-using RrPtr = std::unique_ptr<ldns_rr, Free<ldns_rr_free>>;
-
-sockaddr_storage loopback(uint16_t port) {
-  sockaddr_storage ss{};
-  auto& in = reinterpret_cast<sockaddr_in&>(ss);
-  in.sin_family = AF_INET;
-  in.sin_port = htons(port);
-  in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return ss;
-}
-
 // A UDP socket on 127.0.0.1:0 with a receive timeout, closed on scope exit.
 struct Udp {
   int fd = ::socket(AF_INET, SOCK_DGRAM, 0);

@@ -22,15 +22,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-sockaddr_storage loopback(uint16_t port) {
-  sockaddr_storage ss{};
-  auto& in = reinterpret_cast<sockaddr_in&>(ss);
-  in.sin_family = AF_INET;
-  in.sin_port = htons(port);
-  in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return ss;
-}
-
 // A blocking client socket with a receive timeout, closed on scope exit.
 struct Client {
   int fd;

@@ -3,6 +3,10 @@
 
 #include "dns/ldns_ptr.hpp"  // first: it includes ldns the only safe way
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -19,7 +23,18 @@ namespace srvd::dns::test {
 using srvd::dns::Free;
 using srvd::dns::PktPtr;
 using srvd::dns::RdfPtr;
+using srvd::dns::RrPtr;
 using CharPtr = std::unique_ptr<char, Free<std::free>>;
+
+/// 127.0.0.1:port, for the tests that run a Server or an upstream on real sockets.
+inline sockaddr_storage loopback(uint16_t port) {
+  sockaddr_storage ss{};
+  auto& in = reinterpret_cast<sockaddr_in&>(ss);
+  in.sin_family = AF_INET;
+  in.sin_port = htons(port);
+  in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return ss;
+}
 using WirePtr = std::unique_ptr<uint8_t, Free<std::free>>;
 
 struct QueryOptions {
