@@ -28,6 +28,15 @@ class Visibility {
     (void)timeout_ms;
     when_visible(index, std::move(then));
   }
+  /// A write's acknowledgement (issue 5): calls then("") once the changes made during this
+  /// loop turn are durable in the store and DNS serves `index`; then(error) if the store could
+  /// not keep them. Exactly once. The default (no store) is when_visible.
+  virtual void after_write(uint64_t index, std::function<void(std::string error)> then) {
+    when_visible(index, [then = std::move(then)] { then({}); });
+  }
+  /// Non-empty while the store refuses writes (etcd unreachable): writes then get 503 with this
+  /// message at once, and /healthz reports "degraded" with it.
+  virtual std::string store_unavailable() const { return {}; }
 };
 
 /// Serves the HTTP API on `loop` (the control loop, the registry's only writer).

@@ -296,8 +296,15 @@ Outcome put_status(const Request& req, RouteContext& ctx, const Target& t) {
 Outcome dispatch_matched(const Request& req, RouteContext& ctx, const Target& t) {
   auto& reg = ctx.registry;
   switch (t.resource) {
-    case Resource::healthz:
-      return {json_response(200, ojson{{"status", "ok"}, {"index", reg.index()}}, reg.index())};
+    case Resource::healthz: {
+      // Degraded still answers 200: DNS keeps serving the last known state (issue 5 §9).
+      const std::string store = ctx.visibility.store_unavailable();
+      ojson body{{"status", store.empty() ? "ok" : "degraded"}, {"index", reg.index()}};
+      if (!store.empty()) {
+        body["error"] = store;
+      }
+      return {json_response(200, body, reg.index())};
+    }
     case Resource::services:
       return get_services(reg);
     case Resource::service:
@@ -387,14 +394,28 @@ void route(const Request& request, RouteContext& ctx, Reply reply) {
       }
     }
   }
+  if (request.method == "PUT" || request.method == "DELETE") {
+    // Fail fast while the store cannot take writes, rather than change what DNS serves here
+    // and then time out (issue 5 §9).
+    if (const std::string why = ctx.visibility.store_unavailable(); !why.empty()) {
+      reply(error_response(503, "store unavailable: " + why, ctx.registry.index()));
+      return;
+    }
+  }
   Outcome outcome = dispatch(request, ctx);
   if (outcome.visible_at == 0) {
     reply(std::move(outcome.response));
     return;
   }
-  ctx.visibility.when_visible(outcome.visible_at,
-                              [response = std::move(outcome.response),
-                               reply = std::move(reply)]() mutable { reply(std::move(response)); });
+  ctx.visibility.after_write(
+      outcome.visible_at, [index = outcome.response.index, response = std::move(outcome.response),
+                           reply = std::move(reply)](std::string error) mutable {
+        if (!error.empty()) {
+          reply(error_response(503, "store unavailable: " + error, index));
+          return;
+        }
+        reply(std::move(response));
+      });
 }
 
 }  // namespace srvd::api

@@ -170,6 +170,9 @@ Result<Applied> Registry::upsert(Instance in, int64_t now_ms) {
     bool status_changed = settle(inst, now_ms);
     if (same && !status_changed) {
       old = std::move(inst);
+      if (old.ttl_ms != 0) {
+        mark_unsaved(old.service, old.id, true);  // a renewal: etcd keeps TTLs in leases
+      }
       return Applied{index_, false, old};  // idempotent: no change, no new index
     }
   } else {
@@ -191,6 +194,7 @@ Result<Applied> Registry::upsert(Instance in, int64_t now_ms) {
   inst.updated_at_ms = now_ms;
   inst.modify_index = ++index_;
   dirty_.insert(inst.service);
+  mark_unsaved(inst.service, inst.id);
   Instance& stored = svc[inst.id] = std::move(inst);
   Applied applied{index_, created, stored};
   if (check_changed && runner_ != nullptr) {
@@ -216,6 +220,7 @@ Result<Applied> Registry::remove(std::string_view service, std::string_view id, 
     services_.erase(sit);
   }
   dirty_.insert(*s);
+  mark_unsaved(*s, *i);
   Applied applied{++index_, false, std::move(node.mapped())};
   applied.drain_seconds = drain_seconds(applied.instance, now_ms);
   if (applied.instance.check && runner_ != nullptr) {
@@ -258,6 +263,7 @@ Result<Applied> Registry::set_status(std::string_view service, std::string_view 
   inst->updated_at_ms = now_ms;
   inst->modify_index = ++index_;
   dirty_.insert(inst->service);
+  mark_unsaved(inst->service, inst->id);
   Applied applied{index_, false, *inst};
   applied.drain_seconds = drain;
   return applied;
@@ -281,11 +287,13 @@ Result<Applied> Registry::heartbeat(std::string_view service, std::string_view i
       inst->check_output = "heartbeat received";
     }
   }
-  if (settle(*inst, now_ms)) {
+  bool changed = settle(*inst, now_ms);
+  if (changed) {
     inst->updated_at_ms = now_ms;
     inst->modify_index = ++index_;
     dirty_.insert(inst->service);
   }
+  mark_unsaved(inst->service, inst->id, !changed);
   return Applied{index_, false, *inst};
 }
 
@@ -325,6 +333,7 @@ Result<Applied> Registry::record_check(std::string_view service, std::string_vie
     inst->updated_at_ms = now_ms;
     inst->modify_index = ++index_;
     dirty_.insert(inst->service);
+    mark_unsaved(inst->service, inst->id);
   }
   return Applied{index_, false, *inst};
 }
@@ -334,7 +343,7 @@ size_t Registry::expire(int64_t now_ms) {
   std::vector<std::pair<std::string, std::string>> doomed;
   for (auto& [name, svc] : services_) {
     for (auto& [id, inst] : svc) {
-      if (inst.ttl_ms != 0 && !inst.ttl_expired &&
+      if (inst.ttl_ms != 0 && !inst.ttl_expired && !ttl_by_store_ &&
           inst.heartbeat_at_ms + static_cast<int64_t>(inst.ttl_ms) <= now_ms) {
         inst.ttl_expired = true;
         inst.check_output = "TTL expired";
@@ -342,6 +351,7 @@ size_t Registry::expire(int64_t now_ms) {
           inst.updated_at_ms = now_ms;
           inst.modify_index = ++index_;
           dirty_.insert(name);
+          mark_unsaved(name, id);
           ++changed;
         }
       }
@@ -367,7 +377,7 @@ std::optional<int64_t> Registry::next_deadline_ms() const {
   };
   for (const auto& [name, svc] : services_) {
     for (const auto& [id, inst] : svc) {
-      if (inst.ttl_ms != 0 && !inst.ttl_expired) {
+      if (inst.ttl_ms != 0 && !inst.ttl_expired && !ttl_by_store_) {
         consider(inst.heartbeat_at_ms + static_cast<int64_t>(inst.ttl_ms));
       }
       if (inst.deregister_after_ms != 0 && inst.status == Status::critical) {
@@ -379,6 +389,18 @@ std::optional<int64_t> Registry::next_deadline_ms() const {
 }
 
 void Registry::set_check_runner(CheckRunner* runner) {
+  if (runner == runner_) {
+    return;
+  }
+  if (runner_ != nullptr) {
+    for (const auto& [name, svc] : services_) {
+      for (const auto& [id, inst] : svc) {
+        if (inst.check) {
+          runner_->stop(name, id);
+        }
+      }
+    }
+  }
   runner_ = runner;
   if (runner_ == nullptr) {
     return;

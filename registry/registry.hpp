@@ -14,6 +14,7 @@
 #include "registry/health.hpp"
 #include "registry/instance.hpp"
 #include "registry/snapshot.hpp"
+#include "registry/store.hpp"
 
 namespace srvd::registry {
 
@@ -77,7 +78,8 @@ class Registry {
   /// The earliest deadline expire() would act on, or nullopt if none.
   std::optional<int64_t> next_deadline_ms() const;
   /// The runner that start()s and stop()s active checks as instances come and go (nullptr:
-  /// none; checks then stay pending). Borrowed; must outlive the Registry or be reset.
+  /// none; checks then stay pending). Borrowed; must outlive the Registry or be reset. The
+  /// previous runner's checks are stopped (etcd: a replica that loses the check leadership).
   void set_check_runner(CheckRunner* runner);
   /// (service, id) of every instance registered from `source`, in order.
   std::vector<std::pair<std::string, std::string>> ids_from(Source source) const;
@@ -92,6 +94,27 @@ class Registry {
   /// Replaces the records served from zones/*.zone (nullptr: none). The next publish()
   /// carries them; the change index does not move, since registrations did not change.
   void set_static_zones(std::shared_ptr<const StaticZones> zones);
+
+  // Durability (issue 5): what a Store must keep, and what comes back from one.
+
+  /// Starts recording which instances changed, for take_unsaved() (off by default: without a
+  /// store nothing would ever take them).
+  void track_unsaved(bool on) { track_unsaved_ = on; }
+  /// Every instance changed or heartbeated since the last call, in key order, with its state
+  /// as it is now (or its removal). Check runs that change nothing users see are not included.
+  std::vector<StoredChange> take_unsaved();
+  /// Loads what the embedded store kept, before any other change: instances as stored (their
+  /// operator status and health state included), the change index continuing from `index`.
+  /// TTL instances get a fresh window from `now_ms` rather than expiring at once; checks start
+  /// when a runner is set.
+  void restore(std::vector<Instance> instances, uint64_t index, int64_t now_ms);
+  /// Applies a change that came from the store (an etcd watch event, a resync): sets the
+  /// instance as given (normalized by from_stored_json) or removes it. It is not recorded as
+  /// unsaved. Returns true if anything changed (then the change index moved).
+  bool apply_stored(const StoredChange& change, int64_t now_ms);
+  /// etcd mode: leases expire TTL instances (the key is deleted everywhere), so expire() does
+  /// not mark missed heartbeats critical itself; heartbeats still renew through the store.
+  void set_ttl_by_store(bool on) { ttl_by_store_ = on; }
 
   /// True when changes were made since the last publish().
   bool dirty() const { return !dirty_.empty() || published_ == nullptr || static_dirty_; }
@@ -109,6 +132,12 @@ class Registry {
   std::shared_ptr<const StaticZones> static_zones_;
   bool static_dirty_ = false;
   CheckRunner* runner_ = nullptr;
+  bool track_unsaved_ = false;
+  bool ttl_by_store_ = false;
+  /// (service, id) -> renew only (a heartbeat and nothing else since the last take).
+  std::map<std::pair<std::string, std::string>, bool> unsaved_;
+
+  void mark_unsaved(const std::string& service, const std::string& id, bool renew_only = false);
 
   Instance* lookup(std::string_view service, std::string_view id);
   /// Recomputes inst.status from override and health; on a transition stamps the time, bumps

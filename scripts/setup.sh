@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libldns-dev libuv1-dev libhttp-parser-dev nlohmann-json3-dev catch2 libcurl4-openssl-dev
+  libsqlite3-dev sqlite3 etcd-server etcd-client
   curl dnsutils knot-dnsutils ldnsutils dnsperf wrk python3-dnspython
   nodejs golang-go iproute2 haproxy zonemaster-cli
 )

@@ -20,6 +20,9 @@ const char* const kServeUsage =
     "  --zones DIR          serve the RFC 1035 master files DIR/*.zone (default zones)\n"
     "  --upstream A:P[,..]  forward names outside every zone there (default: REFUSED)\n"
     "  --services FILE      register the instances in this JSON file (re-read on SIGHUP)\n"
+    "  --data-dir DIR       keep the registry in DIR/registry.db, SQLite (default data)\n"
+    "  --etcd URL[,URL..]   keep it in etcd instead, shared by every replica given the same\n"
+    "  --etcd-prefix KEY    where in etcd: KEY/<service>/<id> (default /srvd/services)\n"
     "  --dns-threads N      DNS loops (default: one per core)\n";
 
 namespace {
@@ -139,6 +142,30 @@ std::optional<ServeConfig> parse_serve_flags(const std::vector<std::string_view>
         return bad("expected a file name");
       }
       c.services_file = std::string(value);
+    } else if (name == "--data-dir") {
+      if (value.empty()) {
+        return bad("expected a directory");
+      }
+      c.data_dir = std::string(value);
+    } else if (name == "--etcd") {
+      c.etcd.clear();
+      for (std::string_view rest = value; !rest.empty();) {
+        size_t comma = rest.find(',');
+        std::string_view one = rest.substr(0, comma);
+        if (!one.starts_with("http://") && !one.starts_with("https://")) {
+          return bad("expected URL[,URL...], e.g. http://127.0.0.1:2379");
+        }
+        c.etcd.emplace_back(one);
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      }
+      if (c.etcd.empty()) {
+        return bad("expected URL[,URL...], e.g. http://127.0.0.1:2379");
+      }
+    } else if (name == "--etcd-prefix") {
+      if (!value.starts_with("/") || value.ends_with("/") || value.size() < 2) {
+        return bad("expected a key such as /srvd/services (leading slash, no trailing one)");
+      }
+      c.etcd_prefix = std::string(value);
     } else if (name == "--dns-threads") {
       if (!parse_number<unsigned>(value, c.dns_threads, 1, 64)) {
         return bad("expected 1-64");

@@ -22,6 +22,9 @@ struct ServeConfig {
   bool zones_dir_given = false;          ///< --zones was given: a missing dir is then fatal
   std::vector<std::string> upstreams;    ///< ADDR:PORT resolvers for names outside our zones
   std::string services_file;             ///< --services: instances from a JSON file; "" none
+  std::string data_dir = "data";         ///< the embedded store's directory
+  std::vector<std::string> etcd;         ///< --etcd endpoints; non-empty: etcd replaces SQLite
+  std::string etcd_prefix = "/srvd/services";
 };
 
 /// Parses `srvd serve` flags (`--name value` or `--name=value`). On error returns nullopt

@@ -15,7 +15,9 @@
 #include "dns/server.hpp"
 #include "health/runner.hpp"
 #include "registry/registry.hpp"
+#include "srvd/durability.hpp"
 #include "srvd/expiry.hpp"
+#include "srvd/open_store.hpp"
 #include "srvd/publisher.hpp"
 #include "srvd/services_file.hpp"
 #include "srvd/zones.hpp"
@@ -43,6 +45,40 @@ struct Signals {
   uv_signal_t term{}, intr{}, hup{};
 };
 
+/// Everything that must be closed on the way out; what never started stays null.
+struct Parts {
+  registry::Registry* registry = nullptr;
+  health::Runner* checks = nullptr;
+  Publisher* publisher = nullptr;
+  registry::Store* store = nullptr;
+  Durability* durability = nullptr;
+  Expiry* expiry = nullptr;
+  dns::Server* dns = nullptr;
+  api::HttpServer* http = nullptr;
+};
+
+void shut_down(Parts& p) {
+  // DNS threads first: they signal the publisher's async handle until they are joined.
+  if (p.dns != nullptr) {
+    p.dns->stop();
+  }
+  if (p.http != nullptr) {
+    p.http->close();
+  }
+  p.publisher->close();
+  if (p.durability != nullptr) {
+    p.durability->close();
+  }
+  if (p.store != nullptr) {
+    p.store->close();  // after the last batch it was given is committed
+  }
+  p.registry->set_check_runner(nullptr);
+  p.checks->close();
+  if (p.expiry != nullptr) {
+    p.expiry->close();
+  }
+}
+
 }  // namespace
 
 int serve(const ServeConfig& config) {
@@ -51,6 +87,19 @@ int serve(const ServeConfig& config) {
   if (!dns_addr || !http_addr) {
     std::fprintf(stderr, "srvd: invalid listen address\n");
     return 2;
+  }
+  dns::ServerConfig dns_config{.address = *dns_addr, .threads = config.dns_threads, .loop = {}};
+  dns_config.loop.edns_payload = config.edns_payload;
+  for (const auto& u : config.upstreams) {
+    auto addr = parse_host_port(u);  // checked by the flag parser already
+    if (!addr) {
+      std::fprintf(stderr, "srvd: --upstream %s: expected ADDR:PORT\n", u.c_str());
+      return 2;
+    }
+    dns_config.loop.upstreams.push_back(*addr);
+  }
+  if (dns_config.threads == 0) {
+    dns_config.threads = std::max(1u, std::thread::hardware_concurrency());
   }
 
   registry::ZoneConfig zone{.domain = config.domain,
@@ -86,61 +135,63 @@ int serve(const ServeConfig& config) {
     auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
     registry->record_check(service, id, result, now);
   });
-  registry->set_check_runner(&checks);
-  Expiry expiry(&loop, *registry);  // missed heartbeats, deregister_after (issue 4 §1)
-  services.apply(*registry);  // after the check runner is set, so file checks start at once
+  Parts parts{.registry = registry.get(), .checks = &checks, .publisher = &publisher};
+  auto stop_early = [&loop, &parts] {
+    shut_down(parts);
+    uv_run(&loop, UV_RUN_DEFAULT);  // the close callbacks of what did start
+    uv_loop_close(&loop);
+    return 1;
+  };
 
   std::string error;
-  dns::ServerConfig dns_config{.address = *dns_addr, .threads = config.dns_threads, .loop = {}};
-  dns_config.loop.edns_payload = config.edns_payload;
-  for (const auto& u : config.upstreams) {
-    auto addr = parse_host_port(u);  // checked by the flag parser already
-    if (!addr) {
-      std::fprintf(stderr, "srvd: --upstream %s: expected ADDR:PORT\n", u.c_str());
-      return 2;
-    }
-    dns_config.loop.upstreams.push_back(*addr);
+  // The registry as the store kept it; with etcd, only the elected replica runs the checks.
+  auto store = open_store(config, &loop, *registry,
+                          [&registry, &checks, &config](bool leader) {
+                            if (!config.etcd.empty()) {
+                              std::fprintf(stderr, "srvd: %s the active checks\n",
+                                           leader ? "now running" : "no longer running");
+                            }
+                            registry->set_check_runner(leader ? &checks : nullptr);
+                          },
+                          error);
+  if (!store) {
+    std::fprintf(stderr, "srvd: %s\n", error.c_str());
+    return stop_early();
   }
-  if (dns_config.threads == 0) {
-    dns_config.threads = std::max(1u, std::thread::hardware_concurrency());
-  }
+  parts.store = store.get();
+  Durability durability(&loop, *registry, *store, publisher);
+  parts.durability = &durability;
+  Expiry expiry(&loop, *registry);  // missed heartbeats, deregister_after (issue 4 §1)
+  parts.expiry = &expiry;
+  services.apply(*registry);  // after the check runner is set, so file checks start at once
+
   auto dns = dns::Server::start(dns_config, registry->publish(),
                                 [&publisher] { publisher.notify_applied(); }, error);
   if (!dns) {
     std::fprintf(stderr, "srvd: DNS on %s: %s\n", config.dns.c_str(), error.c_str());
-    return 1;
+    return stop_early();
   }
+  parts.dns = dns.get();
   publisher.attach(dns.get());
 
-  auto http = api::HttpServer::start(&loop, *http_addr, *registry, publisher, error);
+  auto http = api::HttpServer::start(&loop, *http_addr, *registry, durability, error);
   if (!http) {
     std::fprintf(stderr, "srvd: HTTP on %s: %s\n", config.http.c_str(), error.c_str());
-    dns->stop();
-    return 1;
+    return stop_early();
   }
+  parts.http = http.get();
 
   std::printf("listening dns %s\n", format_host_port(*dns_addr, dns->port()).c_str());
   std::printf("listening http %s\n", format_host_port(*http_addr, http->port()).c_str());
   std::fflush(stdout);
 
   struct Context {
-    dns::Server* dns;
-    api::HttpServer* http;
-    Publisher* publisher;
-    registry::Registry* registry;
-    health::Runner* checks;
-    Expiry* expiry;
+    Parts* parts;
     Signals signals;
-  } ctx{dns.get(), http.get(), &publisher, registry.get(), &checks, &expiry, {}};
+  } ctx{&parts, {}};
   auto on_signal = [](uv_signal_t* h, int) noexcept {
     auto* c = static_cast<Context*>(h->data);
-    // DNS threads first: they signal the publisher's async handle until they are joined.
-    c->dns->stop();
-    c->http->close();
-    c->publisher->close();
-    c->registry->set_check_runner(nullptr);
-    c->checks->close();
-    c->expiry->close();
+    shut_down(*c->parts);
     uv_close(reinterpret_cast<uv_handle_t*>(&c->signals.term), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&c->signals.intr), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&c->signals.hup), nullptr);

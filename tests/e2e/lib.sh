@@ -32,8 +32,8 @@ _cleanup() {
 }
 trap _cleanup EXIT
 
-# start_srvd [extra flags...]: starts `srvd serve` on free loopback ports in the background
-# and waits (10 s at most) for both "listening" lines; sets DNS_PORT and HTTP_PORT.
+# start_srvd [extra flags...]: starts `srvd serve` on free loopback ports in the background,
+# with --data-dir $WORK/data unless the flags give --data-dir or --etcd, and waits (10 s at most) for both "listening" lines; sets DNS_PORT and HTTP_PORT.
 # SRVD_WRAPPER runs it under a tool, e.g. "valgrind -q --error-exitcode=99" (then stop_srvd
 # fails on any error the tool reports, and start-up may take 60 s).
 start_srvd() {
@@ -41,7 +41,10 @@ start_srvd() {
   : >"$WORK/srvd.out"
   : >"$WORK/srvd.err"
   # shellcheck disable=SC2086 # SRVD_WRAPPER is a command line
-  ${SRVD_WRAPPER:-} "$SRVD" serve --dns 127.0.0.1:0 --http 127.0.0.1:0 "$@" >"$WORK/srvd.out" 2>"$WORK/srvd.err" &
+  # Each test keeps its registry in its own work dir unless it names a store itself.
+  local store=(--data-dir "$WORK/data")
+  [[ " $* " == *" --data-dir "* || " $* " == *" --etcd "* ]] && store=()
+  ${SRVD_WRAPPER:-} "$SRVD" serve --dns 127.0.0.1:0 --http 127.0.0.1:0 "${store[@]}" "$@" >"$WORK/srvd.out" 2>"$WORK/srvd.err" &
   SRVD_PID=$!
   DNS_PORT='' HTTP_PORT=''
   local i tries=100

@@ -1,0 +1,113 @@
+// registry_store.cpp -- the Registry's side of durability: what changed for the store, and
+// what comes back from it (a restart's restore, an etcd watch's changes).
+#include "registry/registry.hpp"
+
+#include <algorithm>
+
+#include "registry/stored_instance.hpp"
+
+namespace srvd::registry {
+namespace {
+
+/// Equal as far as a store can tell: what it keeps of them is the same.
+bool stored_equal(const Instance& a, const Instance& b) {
+  return to_stored_json(a) == to_stored_json(b);
+}
+
+}  // namespace
+
+void Registry::mark_unsaved(const std::string& service, const std::string& id, bool renew_only) {
+  if (!track_unsaved_) {
+    return;
+  }
+  auto [it, inserted] = unsaved_.try_emplace({service, id}, renew_only);
+  if (!inserted && !renew_only) {
+    it->second = false;  // a real change since the last take outweighs a heartbeat
+  }
+}
+
+std::vector<StoredChange> Registry::take_unsaved() {
+  std::vector<StoredChange> out;
+  out.reserve(unsaved_.size());
+  for (auto& [key, renew_only] : unsaved_) {
+    StoredChange change{key.first, key.second, std::nullopt, renew_only};
+    if (const Instance* inst = lookup(key.first, key.second)) {
+      change.instance = *inst;
+    }
+    out.push_back(std::move(change));
+  }
+  unsaved_.clear();
+  return out;
+}
+
+void Registry::restore(std::vector<Instance> instances, uint64_t index, int64_t now_ms) {
+  // Indexes continue where the last process stopped: a client long-polling with an index it
+  // got before the restart must not wait for the new process to catch up with it.
+  index_ = std::max({index_, index, instances.empty() ? uint64_t{0} : uint64_t{1}});
+  for (auto& inst : instances) {
+    // A fresh TTL window (issue 5 §2): the process was down, not the instance.
+    inst.heartbeat_at_ms = inst.ttl_ms != 0 ? now_ms : 0;
+    inst.create_index = inst.modify_index = index_;
+    dirty_.insert(inst.service);
+    const std::string service = inst.service;
+    const std::string id = inst.id;
+    services_[service][id] = std::move(inst);
+    if (runner_ != nullptr && services_[service][id].check) {
+      runner_->start(service, id, *services_[service][id].check);
+    }
+  }
+}
+
+bool Registry::apply_stored(const StoredChange& change, int64_t now_ms) {
+  auto sit = services_.find(change.service);
+  Instance* old = nullptr;
+  if (sit != services_.end()) {
+    auto iit = sit->second.find(change.id);
+    old = iit == sit->second.end() ? nullptr : &iit->second;
+  }
+  if (!change.instance) {
+    if (old == nullptr) {
+      return false;
+    }
+    const bool had_check = old->check.has_value();
+    sit->second.erase(change.id);
+    if (sit->second.empty()) {
+      services_.erase(sit);
+    }
+    ++index_;
+    dirty_.insert(change.service);
+    if (had_check && runner_ != nullptr) {
+      runner_->stop(change.service, change.id);
+    }
+    return true;
+  }
+  Instance next = *change.instance;
+  next.service = change.service;
+  next.id = change.id;
+  if (old != nullptr) {
+    // Fields the store does not keep stay as this process knows them.
+    next.heartbeat_at_ms = old->heartbeat_at_ms;
+    next.create_index = old->create_index;
+    next.modify_index = old->modify_index;
+    if (stored_equal(*old, next)) {
+      return false;  // our own write coming back, or nothing new
+    }
+  } else {
+    next.heartbeat_at_ms = next.ttl_ms != 0 ? now_ms : 0;
+    next.create_index = index_ + 1;
+  }
+  const bool check_changed = old == nullptr ? next.check.has_value() : old->check != next.check;
+  next.modify_index = ++index_;
+  dirty_.insert(change.service);
+  Instance& stored = services_[change.service][change.id] = std::move(next);
+  if (check_changed && runner_ != nullptr) {
+    if (stored.check) {
+      runner_->start(stored.service, stored.id, *stored.check);
+    } else {
+      runner_->stop(stored.service, stored.id);
+    }
+  }
+  return true;
+}
+
+}  // namespace srvd::registry

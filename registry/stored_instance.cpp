@@ -1,0 +1,330 @@
+// stored_instance.cpp -- writing and reading the JSON document both stores keep per instance.
+#include "registry/stored_instance.hpp"
+
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+namespace srvd::registry {
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+// The seed article's clients read "status" and skip anything but "UP".
+constexpr std::string_view kUp = "UP";
+constexpr std::string_view kDown = "DOWN";
+
+ordered_json check_to_json(const CheckSpec& c) {
+  ordered_json j;
+  j[c.kind == CheckSpec::Kind::http ? "http" : "tcp"] = c.target;
+  j["interval_ms"] = c.interval_ms;
+  j["timeout_ms"] = c.timeout_ms;
+  j["rise"] = c.rise;
+  j["fall"] = c.fall;
+  return j;
+}
+
+/// Reads typed fields of one JSON object, keeping the first error so that a long list of
+/// fields reads as a list, not as a ladder of ifs. An absent (or null) field keeps its default.
+class FieldReader {
+ public:
+  FieldReader(const json& obj, std::string where) : obj_(obj), where_(std::move(where)) {}
+
+  const std::string& error() const { return error_; }
+
+  const json* find(std::string_view key) {
+    if (!error_.empty()) {
+      return nullptr;
+    }
+    auto it = obj_.find(key);
+    return it == obj_.end() || it->is_null() ? nullptr : &*it;
+  }
+
+  void fail(std::string_view key, std::string_view what) {
+    if (error_.empty()) {
+      error_ = "\"" + where_ + std::string(key) + "\" " + std::string(what);
+    }
+  }
+
+  void string(std::string_view key, std::string& out) {
+    if (const json* v = find(key)) {
+      v->is_string() ? void(out = v->get<std::string>()) : fail(key, "must be a string");
+    }
+  }
+
+  void boolean(std::string_view key, bool& out) {
+    if (const json* v = find(key)) {
+      v->is_boolean() ? void(out = v->get<bool>()) : fail(key, "must be true or false");
+    }
+  }
+
+  template <typename T>
+  void uint(std::string_view key, T& out, uint64_t max = std::numeric_limits<T>::max()) {
+    if (const json* v = find(key)) {
+      if (!v->is_number_unsigned() || v->get<uint64_t>() > max) {
+        fail(key, "must be an integer 0-" + std::to_string(max));
+      } else {
+        out = static_cast<T>(v->get<uint64_t>());
+      }
+    }
+  }
+
+  void int64(std::string_view key, int64_t& out) {
+    if (const json* v = find(key)) {
+      bool fits = v->is_number_integer() &&
+                  (!v->is_number_unsigned() ||
+                   v->get<uint64_t>() <= uint64_t(std::numeric_limits<int64_t>::max()));
+      fits ? void(out = v->get<int64_t>()) : fail(key, "must be an integer (Unix ms)");
+    }
+  }
+
+  /// A status as srvd names it ("healthy", ...).
+  void status(std::string_view key, Status& out) {
+    std::string s;
+    string(key, s);
+    if (!s.empty()) {
+      auto st = parse_status(s);
+      st ? void(out = *st) : fail(key, "must be healthy, warning, critical or maintenance");
+    }
+  }
+
+ private:
+  const json& obj_;
+  std::string where_;
+  std::string error_;
+};
+
+std::string read_check(const json& j, CheckSpec& c) {
+  if (!j.is_object()) {
+    return "\"srvd.check\" must be an object";
+  }
+  bool http = j.contains("http");
+  if (http == j.contains("tcp")) {
+    return "\"srvd.check\" must have exactly one of \"http\" and \"tcp\"";
+  }
+  c.kind = http ? CheckSpec::Kind::http : CheckSpec::Kind::tcp;
+  FieldReader r(j, "srvd.check.");
+  r.string(http ? "http" : "tcp", c.target);
+  r.uint("interval_ms", c.interval_ms);
+  r.uint("timeout_ms", c.timeout_ms);
+  r.uint("rise", c.rise);
+  r.uint("fall", c.fall);
+  return r.error();
+}
+
+/// srvd's own fields; without them the instance keeps the defaults of a fresh registration.
+std::string read_srvd(const json& j, Instance& inst) {
+  if (!j.is_object()) {
+    return "\"srvd\" must be an object";
+  }
+  FieldReader r(j, "srvd.");
+  std::string text;
+  r.string("protocol", text);
+  if (!text.empty()) {
+    auto p = parse_protocol(text);
+    p ? void(inst.protocol = *p) : r.fail("protocol", "must be tcp or udp");
+  }
+  r.uint("priority", inst.priority);
+  r.uint("weight", inst.weight);
+  if (const json* tags = r.find("tags")) {
+    bool strings = tags->is_array();
+    for (size_t i = 0; strings && i < tags->size(); ++i) {
+      strings = (*tags)[i].is_string();
+      if (strings) {
+        inst.tags.push_back((*tags)[i].get<std::string>());
+      }
+    }
+    if (!strings) {
+      r.fail("tags", "must be an array of strings");
+    }
+  }
+  r.uint("ttl_ms", inst.ttl_ms);
+  r.uint("deregister_after_ms", inst.deregister_after_ms);
+  if (const json* check = r.find("check")) {
+    if (auto err = read_check(*check, inst.check.emplace()); !err.empty()) {
+      return err;
+    }
+  }
+  text.clear();
+  r.string("source", text);
+  if (!text.empty() && text != "api" && text != "file") {
+    r.fail("source", "must be api or file");
+  }
+  inst.source = text == "file" ? Source::file : Source::api;
+  r.status("status", inst.status);
+  r.string("reason", inst.status_reason);
+  r.boolean("maintenance", inst.maintenance);
+  r.status("health", inst.health);
+  r.boolean("ttl_expired", inst.ttl_expired);
+  r.uint("passes", inst.passes);
+  r.uint("failures", inst.failures);
+  r.string("check_output", inst.check_output);
+  r.int64("checked_at_ms", inst.checked_at_ms);
+  r.int64("status_changed_at_ms", inst.status_changed_at_ms);
+  r.int64("unserved_at_ms", inst.unserved_at_ms);
+  r.int64("registered_at_ms", inst.registered_at_ms);
+  r.int64("updated_at_ms", inst.updated_at_ms);
+  return r.error();
+}
+
+/// The article's status, or one of srvd's names, for a document srvd did not write.
+std::string read_foreign_status(const json& doc, Instance& inst) {
+  auto it = doc.find("status");
+  if (it == doc.end() || it->is_null()) {
+    return {};  // nothing says otherwise: registered means served, as in the API
+  }
+  if (!it->is_string()) {
+    return "\"status\" must be a string";
+  }
+  auto s = it->get<std::string>();
+  auto st = s == kUp ? Status::healthy : s == kDown ? Status::critical : parse_status(s);
+  if (!st) {
+    return "\"status\" must be UP, DOWN, healthy, warning, critical or maintenance";
+  }
+  inst.maintenance = *st == Status::maintenance;
+  inst.health = inst.maintenance ? Status::healthy : *st;
+  inst.status = *st;
+  return {};
+}
+
+/// "name"/"id" may be omitted; present, they must name the key the document was found under.
+std::string read_label(const json& doc, const char* field, const std::string& expected) {
+  auto it = doc.find(field);
+  if (it == doc.end()) {
+    return {};
+  }
+  if (!it->is_string()) {
+    return std::string("\"") + field + "\" must be a string";
+  }
+  if (normalize_label(it->get<std::string>()) != expected) {
+    return std::string("\"") + field + "\" is '" + it->get<std::string>() + "' but the key says '" +
+           expected + "'";
+  }
+  return {};
+}
+
+/// The rules Registry::validate applies beyond labels, so that a loaded instance is one the
+/// registry would have accepted. Kept in step with registry.cpp by the round-trip tests.
+std::string validate_loaded(const Instance& inst) {
+  if (auto err = validate_details(inst); !err.empty()) {
+    return err;
+  }
+  if (inst.ttl_ms != 0 && inst.ttl_ms < 1000) {
+    return "ttl must be at least 1s";
+  }
+  if (inst.deregister_after_ms != 0 && inst.deregister_after_ms < 1000) {
+    return "deregister_after must be at least 1s";
+  }
+  if (inst.deregister_after_ms != 0 && inst.ttl_ms == 0 && !inst.check) {
+    return "deregister_after needs a ttl or a check";
+  }
+  return inst.check ? validate_check(*inst.check) : std::string();
+}
+
+std::string read_document(const json& doc, Instance& inst) {
+  if (!doc.is_object()) {
+    return "not a JSON object";
+  }
+  if (auto err = read_label(doc, "name", inst.service); !err.empty()) {
+    return err;
+  }
+  if (auto err = read_label(doc, "id", inst.id); !err.empty()) {
+    return err;
+  }
+  auto addr = doc.find("address");
+  if (addr == doc.end() || !addr->is_string()) {
+    return "\"address\" is missing or not a string";
+  }
+  auto parsed = parse_address(addr->get<std::string>());
+  if (!parsed) {
+    return "\"address\" '" + addr->get<std::string>() + "' is not an IPv4 or IPv6 address";
+  }
+  inst.address = std::move(*parsed);
+  auto port = doc.find("port");
+  if (port == doc.end() || !port->is_number_unsigned() || port->get<uint64_t>() < 1 ||
+      port->get<uint64_t>() > 65535) {
+    return "\"port\" is missing or not an integer 1-65535";
+  }
+  inst.port = static_cast<uint16_t>(port->get<uint64_t>());
+  auto meta = doc.find("metadata");
+  if (meta != doc.end() && !meta->is_null()) {  // Go writes a nil map as null
+    if (!meta->is_object()) {
+      return "\"metadata\" must be an object of strings";
+    }
+    for (const auto& [k, v] : meta->items()) {
+      if (!v.is_string()) {
+        return "\"metadata\" value of '" + k + "' must be a string";
+      }
+      inst.meta.emplace(k, v.get<std::string>());
+    }
+  }
+  auto srvd = doc.find("srvd");
+  return srvd == doc.end() ? read_foreign_status(doc, inst) : read_srvd(*srvd, inst);
+}
+
+}  // namespace
+
+std::string to_stored_json(const Instance& inst) {
+  ordered_json doc;
+  doc["id"] = inst.id;
+  doc["name"] = inst.service;
+  doc["address"] = inst.address.text;
+  doc["port"] = inst.port;
+  doc["metadata"] = inst.meta;
+  doc["status"] = is_served(inst.status) ? kUp : kDown;
+  ordered_json& s = doc["srvd"];
+  s["protocol"] = to_string(inst.protocol);
+  s["priority"] = inst.priority;
+  s["weight"] = inst.weight;
+  s["tags"] = inst.tags;
+  s["ttl_ms"] = inst.ttl_ms;
+  s["deregister_after_ms"] = inst.deregister_after_ms;
+  if (inst.check) {
+    s["check"] = check_to_json(*inst.check);
+  }
+  s["source"] = to_string(inst.source);
+  s["status"] = to_string(inst.status);
+  s["reason"] = inst.status_reason;
+  s["maintenance"] = inst.maintenance;
+  s["health"] = to_string(inst.health);
+  s["ttl_expired"] = inst.ttl_expired;
+  s["passes"] = inst.passes;
+  s["failures"] = inst.failures;
+  s["check_output"] = inst.check_output;
+  s["checked_at_ms"] = inst.checked_at_ms;
+  s["status_changed_at_ms"] = inst.status_changed_at_ms;
+  s["unserved_at_ms"] = inst.unserved_at_ms;
+  s["registered_at_ms"] = inst.registered_at_ms;
+  s["updated_at_ms"] = inst.updated_at_ms;
+  // A check's output may carry bytes that are not UTF-8; replacing them beats throwing.
+  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::variant<Instance, std::string> from_stored_json(std::string_view doc, std::string_view service,
+                                                     std::string_view id) {
+  Instance inst;
+  auto svc = normalize_label(service);
+  auto iid = normalize_label(id);
+  if (!svc || *svc == "ns" || !iid) {
+    return "key '" + std::string(service) + "/" + std::string(id) +
+           "' does not name a service and an instance (DNS labels; 'ns' is reserved)";
+  }
+  inst.service = std::move(*svc);
+  inst.id = std::move(*iid);
+  try {
+    // Parse errors arrive as exceptions carrying the position; they stop here.
+    json parsed = json::parse(doc);
+    if (auto err = read_document(parsed, inst); !err.empty()) {
+      return err;
+    }
+  } catch (const json::exception& e) {
+    return std::string("not JSON: ") + e.what();
+  }
+  if (auto err = validate_loaded(inst); !err.empty()) {
+    return err;
+  }
+  return inst;
+}
+
+}  // namespace srvd::registry

@@ -1,0 +1,190 @@
+// test_registry_unsaved.cpp -- what the Registry hands a Store (take_unsaved), and what it
+// takes back from one (restore after a restart, apply_stored from an etcd watch).
+#include <catch2/catch.hpp>
+
+#include "registry/registry.hpp"
+#include "registry/stored_instance.hpp"
+
+using namespace srvd::registry;
+
+namespace {
+
+constexpr int64_t T0 = 1'000'000;
+
+Instance make(std::string id, uint16_t port = 80) {
+  Instance i;
+  i.service = "web";
+  i.id = std::move(id);
+  i.address = *parse_address("10.0.0.1");
+  i.port = port;
+  return i;
+}
+
+Registry tracking() {
+  Registry reg(ZoneConfig{});
+  reg.track_unsaved(true);
+  return reg;
+}
+
+/// "service/id" of each change, "-" for a removal and "~" for a renewal only.
+std::vector<std::string> keys(const std::vector<StoredChange>& changes) {
+  std::vector<std::string> out;
+  for (const auto& c : changes) {
+    out.push_back((c.instance ? "" : "-") + std::string(c.renew_only ? "~" : "") + c.service +
+                  "/" + c.id);
+  }
+  return out;
+}
+
+struct StartStop : CheckRunner {
+  std::vector<std::string> calls;
+  void start(const std::string& s, const std::string& id, const CheckSpec&) override {
+    calls.push_back("start " + s + "/" + id);
+  }
+  void stop(const std::string& s, const std::string& id) override {
+    calls.push_back("stop " + s + "/" + id);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("registry: nothing is tracked for a store unless asked") {
+  Registry reg(ZoneConfig{});
+  reg.upsert(make("a"), T0);
+  CHECK(reg.take_unsaved().empty());
+}
+
+TEST_CASE("registry: every write is handed to the store once, with its state at take time") {
+  Registry reg = tracking();
+  reg.upsert(make("a"), T0);
+  reg.upsert(make("b"), T0);
+  reg.upsert(make("a", 81), T0 + 1);  // the same key twice: one change, the newest state
+  auto changes = reg.take_unsaved();
+  CHECK(keys(changes) == std::vector<std::string>{"web/a", "web/b"});
+  CHECK(changes[0].instance->port == 81);
+  CHECK(reg.take_unsaved().empty());  // taken means gone
+
+  reg.set_status("web", "b", Status::maintenance, "deploy", T0 + 2);
+  reg.remove("web", "a", T0 + 3);
+  changes = reg.take_unsaved();
+  CHECK(keys(changes) == std::vector<std::string>{"-web/a", "web/b"});
+  CHECK(changes[1].instance->maintenance);
+  CHECK(changes[1].instance->status_reason == "deploy");
+}
+
+TEST_CASE("registry: an unchanged write and a refused one give the store nothing") {
+  Registry reg = tracking();
+  reg.upsert(make("a"), T0);
+  reg.take_unsaved();
+  reg.upsert(make("a"), T0 + 1);
+  reg.remove("web", "nope", T0 + 1);
+  reg.set_status("web", "a", Status::healthy, "", T0 + 1);
+  CHECK(reg.take_unsaved().empty());
+}
+
+TEST_CASE("registry: a heartbeat is a renewal, and a real change outweighs it") {
+  Registry reg = tracking();
+  Instance ttl = make("t");
+  ttl.ttl_ms = 5000;
+  reg.upsert(ttl, T0);
+  reg.take_unsaved();
+  reg.heartbeat("web", "t", T0 + 1000);
+  CHECK(keys(reg.take_unsaved()) == std::vector<std::string>{"~web/t"});
+  reg.upsert(ttl, T0 + 2000);  // re-registering a TTL instance renews it too
+  CHECK(keys(reg.take_unsaved()) == std::vector<std::string>{"~web/t"});
+
+  reg.heartbeat("web", "t", T0 + 3000);
+  reg.set_status("web", "t", Status::maintenance, "", T0 + 3000);
+  CHECK(keys(reg.take_unsaved()) == std::vector<std::string>{"web/t"});
+}
+
+TEST_CASE("registry: TTL expiry is saved; with TTLs kept by the store it does not happen") {
+  Instance ttl = make("t");
+  ttl.ttl_ms = 2000;
+  Registry local = tracking();
+  local.upsert(ttl, T0);
+  local.take_unsaved();
+  local.expire(T0 + 2000);
+  auto changes = local.take_unsaved();
+  REQUIRE(keys(changes) == std::vector<std::string>{"web/t"});
+  CHECK(changes[0].instance->status == Status::critical);
+
+  Registry etcd = tracking();
+  etcd.set_ttl_by_store(true);
+  etcd.upsert(ttl, T0);
+  etcd.take_unsaved();
+  CHECK(etcd.expire(T0 + 60'000) == 0);
+  CHECK(etcd.find("web")->at("t").status == Status::healthy);
+  CHECK_FALSE(etcd.next_deadline_ms().has_value());
+}
+
+TEST_CASE("registry: restore brings back state and index, with a fresh TTL window") {
+  Instance ttl = make("t");
+  ttl.ttl_ms = 2000;
+  Instance kept = make("m");
+  Registry before = tracking();
+  before.upsert(ttl, T0);
+  before.upsert(kept, T0);
+  before.set_status("web", "m", Status::maintenance, "disk", T0);
+  std::vector<Instance> saved;
+  for (const auto& c : before.take_unsaved()) {
+    saved.push_back(*c.instance);
+  }
+
+  Registry after(ZoneConfig{});
+  const int64_t restart = T0 + 60'000;  // long after the TTL would have run out
+  after.restore(saved, before.index(), restart);
+  CHECK(after.index() == before.index());
+  const auto& m = after.find("web")->at("m");
+  CHECK(m.status == Status::maintenance);
+  CHECK(m.status_reason == "disk");
+  CHECK(after.find("web")->at("t").heartbeat_at_ms == restart);
+  CHECK(after.expire(restart + 1999) == 0);
+  CHECK(after.find("web")->at("t").status == Status::healthy);
+  CHECK(after.expire(restart + 2000) == 1);
+
+  // The snapshot serves what was restored: only the healthy one is answered.
+  auto snap = after.publish();
+  CHECK(snap->index() == after.index());
+  auto w = after.upsert(make("w"), restart);
+  CHECK(std::get<Applied>(w).index > before.index());  // indexes go on, never back
+}
+
+TEST_CASE("registry: changes from the store apply as given, and echoes change nothing") {
+  Registry reg = tracking();
+  StartStop runner;
+  reg.set_check_runner(&runner);
+  Instance remote = make("r", 9000);
+  remote.meta["zone"] = "b";
+  remote.check = CheckSpec{.kind = CheckSpec::Kind::tcp, .target = "127.0.0.1:9000"};
+  remote.health = remote.status = Status::warning;
+
+  const uint64_t start = reg.index();
+  CHECK(reg.apply_stored(StoredChange{"web", "r", remote, false}, T0));
+  CHECK(reg.index() == start + 1);
+  const auto& got = reg.find("web")->at("r");
+  CHECK(got.port == 9000);
+  CHECK(got.status == Status::warning);
+  CHECK(runner.calls == std::vector<std::string>{"start web/r"});
+  CHECK(reg.take_unsaved().empty());  // it came from the store: nothing to write back
+
+  CHECK_FALSE(reg.apply_stored(StoredChange{"web", "r", remote, false}, T0 + 1));  // echo
+  CHECK(reg.index() == start + 1);
+
+  CHECK(reg.apply_stored(StoredChange{"web", "r", std::nullopt, false}, T0 + 2));
+  CHECK(reg.find("web") == nullptr);
+  CHECK(runner.calls.back() == "stop web/r");
+  CHECK_FALSE(reg.apply_stored(StoredChange{"web", "r", std::nullopt, false}, T0 + 3));
+}
+
+TEST_CASE("registry: a new check runner takes over the checks from the old one") {
+  Registry reg(ZoneConfig{});
+  StartStop leader;
+  Instance c = make("c");
+  c.check = CheckSpec{.kind = CheckSpec::Kind::tcp, .target = "127.0.0.1:9"};
+  reg.upsert(c, T0);
+  reg.set_check_runner(&leader);
+  CHECK(leader.calls == std::vector<std::string>{"start web/c"});
+  reg.set_check_runner(nullptr);  // this replica lost the check leadership
+  CHECK(leader.calls == std::vector<std::string>{"start web/c", "stop web/c"});
+}

@@ -1,0 +1,115 @@
+// test_srvd_durability.cpp -- group commit: one batch with the store at a time, everything
+// that happens meanwhile in the next one, and a write answered only once its batch is saved.
+#include <uv.h>
+
+#include <catch2/catch.hpp>
+
+#include "srvd/durability.hpp"
+#include "srvd/publisher.hpp"
+
+using namespace srvd;
+
+namespace {
+
+/// A store that keeps each batch until the test finishes it.
+struct HeldStore : registry::Store {
+  std::vector<std::vector<registry::StoredChange>> batches;
+  std::vector<std::function<void(std::string)>> pending;
+  void save(std::vector<registry::StoredChange> batch, uint64_t,
+            std::function<void(std::string)> done) override {
+    batches.push_back(std::move(batch));
+    pending.push_back(std::move(done));
+  }
+  void finish(const std::string& error = {}) {
+    REQUIRE(pending.size() == 1);
+    auto done = std::move(pending.back());
+    pending.clear();
+    done(error);
+  }
+  void close() override {}
+};
+
+registry::Instance make(std::string id) {
+  registry::Instance i;
+  i.service = "web";
+  i.id = std::move(id);
+  i.address = *registry::parse_address("10.0.0.1");
+  i.port = 80;
+  return i;
+}
+
+struct Fixture {
+  uv_loop_t loop{};
+  registry::Registry registry{registry::ZoneConfig{}};
+  HeldStore store;
+  std::unique_ptr<Publisher> publisher;  // no DNS attached: everything counts as visible
+  std::unique_ptr<Durability> durability;
+  std::vector<std::string> answered;
+
+  Fixture() {
+    uv_loop_init(&loop);
+    publisher = std::make_unique<Publisher>(&loop, registry);
+    durability = std::make_unique<Durability>(&loop, registry, store, *publisher);
+  }
+  ~Fixture() {
+    durability->close();
+    publisher->close();
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+  }
+  /// A write as the API makes it: applied, then held until durable.
+  void write(const std::string& id) {
+    auto r = registry.upsert(make(id), 1000);
+    durability->after_write(std::get<registry::Applied>(r).instance.modify_index,
+                            [this, id](std::string error) {
+                              answered.push_back(id + (error.empty() ? "" : ": " + error));
+                            });
+  }
+  void turn() { uv_run(&loop, UV_RUN_NOWAIT); }
+};
+
+}  // namespace
+
+TEST_CASE("durability: writes during a save go to the store together in the next batch") {
+  Fixture f;
+  f.write("a");
+  f.turn();
+  REQUIRE(f.store.batches.size() == 1);
+  CHECK(f.answered.empty());  // not durable yet
+
+  f.write("b");
+  f.write("c");
+  f.turn();
+  CHECK(f.store.batches.size() == 1);  // one batch with the store at a time
+
+  f.store.finish();
+  CHECK(f.answered == std::vector<std::string>{"a"});
+  f.turn();
+  REQUIRE(f.store.batches.size() == 2);
+  CHECK(f.store.batches[1].size() == 2);  // b and c: one commit for both
+  f.store.finish();
+  CHECK(f.answered == std::vector<std::string>{"a", "b", "c"});
+}
+
+TEST_CASE("durability: a failed save answers its writes with the store's error") {
+  Fixture f;
+  f.write("a");
+  f.turn();
+  f.store.finish("disk full");
+  CHECK(f.answered == std::vector<std::string>{"a: disk full"});
+  f.write("b");  // the next batch is tried afresh
+  f.turn();
+  f.store.finish();
+  CHECK(f.answered.back() == "b");
+}
+
+TEST_CASE("durability: a write that changed nothing is answered without a save") {
+  Fixture f;
+  f.write("a");
+  f.turn();
+  f.store.finish();
+  f.write("a");  // identical: no change for the store
+  f.turn();
+  CHECK(f.store.batches.size() == 1);
+  CHECK(f.answered == std::vector<std::string>{"a", "a"});
+}
