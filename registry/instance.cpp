@@ -183,4 +183,43 @@ std::string validate_check(const CheckSpec& check) {
   return {};
 }
 
+std::variant<Instance, std::string> validate_instance(Instance inst) {
+  auto service = normalize_label(inst.service);
+  if (!service) {
+    return "invalid service name '" + inst.service +
+           "': must be a DNS label (letters, digits, hyphens; at most 63)";
+  }
+  if (*service == "ns") {
+    return std::string("service name 'ns' is reserved for the zone's name server");
+  }
+  auto id = normalize_label(inst.id);
+  if (!id) {
+    return "invalid instance id '" + inst.id +
+           "': must be a DNS label (letters, digits, hyphens; at most 63)";
+  }
+  if (inst.port == 0) {
+    return std::string("port must be 1-65535");
+  }
+  if (auto err = validate_details(inst); !err.empty()) {
+    return err;
+  }
+  if (inst.ttl_ms != 0 && inst.ttl_ms < 1000) {
+    return std::string("ttl must be at least 1s");
+  }
+  if (inst.deregister_after_ms != 0 && inst.deregister_after_ms < 1000) {
+    return std::string("deregister_after must be at least 1s");
+  }
+  if (inst.deregister_after_ms != 0 && inst.ttl_ms == 0 && !inst.check) {
+    return std::string("deregister_after needs a ttl or a check (nothing else makes it critical)");
+  }
+  if (inst.check) {
+    if (auto err = validate_check(*inst.check); !err.empty()) {
+      return err;
+    }
+  }
+  inst.service = *service;
+  inst.id = *id;
+  return inst;
+}
+
 }  // namespace srvd::registry

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 namespace srvd::registry {
@@ -97,5 +98,10 @@ std::string validate_details(const Instance& inst);
 /// HOST an IP literal ([...] for IPv6) or "localhost"; interval and timeout at least 100 ms,
 /// rise and fall 1-100. Returns an error message, or empty.
 std::string validate_check(const CheckSpec& check);
+
+/// Every rule a registered instance must satisfy: service and id DNS labels (lowercased in
+/// the result; "ns" is reserved), a port, validate_details, ttl/deregister_after at least 1s
+/// (deregister_after only with a ttl or check), validate_check. The message on failure.
+std::variant<Instance, std::string> validate_instance(Instance inst);
 
 }  // namespace srvd::registry

@@ -84,42 +84,11 @@ uint32_t Registry::drain_seconds(const Instance& inst, int64_t now_ms) const {
 }
 
 Result<Instance> Registry::validate(Instance inst) const {
-  auto service = normalize_label(inst.service);
-  if (!service) {
-    return invalid("invalid service name '" + inst.service +
-                   "': must be a DNS label (letters, digits, hyphens; at most 63)");
+  auto checked = validate_instance(std::move(inst));
+  if (auto* err = std::get_if<std::string>(&checked)) {
+    return invalid(std::move(*err));
   }
-  if (*service == "ns") {
-    return invalid("service name 'ns' is reserved for the zone's name server");
-  }
-  auto id = normalize_label(inst.id);
-  if (!id) {
-    return invalid("invalid instance id '" + inst.id +
-                   "': must be a DNS label (letters, digits, hyphens; at most 63)");
-  }
-  if (inst.port == 0) {
-    return invalid("port must be 1-65535");
-  }
-  if (auto err = validate_details(inst); !err.empty()) {
-    return invalid(err);
-  }
-  if (inst.ttl_ms != 0 && inst.ttl_ms < 1000) {
-    return invalid("ttl must be at least 1s");
-  }
-  if (inst.deregister_after_ms != 0 && inst.deregister_after_ms < 1000) {
-    return invalid("deregister_after must be at least 1s");
-  }
-  if (inst.deregister_after_ms != 0 && inst.ttl_ms == 0 && !inst.check) {
-    return invalid("deregister_after needs a ttl or a check (nothing else makes it critical)");
-  }
-  if (inst.check) {
-    if (auto err = validate_check(*inst.check); !err.empty()) {
-      return invalid(err);
-    }
-  }
-  inst.service = *service;
-  inst.id = *id;
-  return inst;
+  return std::get<Instance>(std::move(checked));
 }
 
 Result<Applied> Registry::upsert(Instance in, int64_t now_ms) {

@@ -2,7 +2,6 @@
 #include "registry/stored_instance.hpp"
 
 #include <limits>
-
 #include <nlohmann/json.hpp>
 
 namespace srvd::registry {
@@ -49,21 +48,30 @@ class FieldReader {
 
   void string(std::string_view key, std::string& out) {
     if (const json* v = find(key)) {
-      v->is_string() ? void(out = v->get<std::string>()) : fail(key, "must be a string");
+      if (v->is_string()) {
+        out = v->get<std::string>();
+      } else {
+        fail(key, "must be a string");
+      }
     }
   }
 
   void boolean(std::string_view key, bool& out) {
     if (const json* v = find(key)) {
-      v->is_boolean() ? void(out = v->get<bool>()) : fail(key, "must be true or false");
+      if (v->is_boolean()) {
+        out = v->get<bool>();
+      } else {
+        fail(key, "must be true or false");
+      }
     }
   }
 
   template <typename T>
-  void uint(std::string_view key, T& out, uint64_t max = std::numeric_limits<T>::max()) {
+  void uint(std::string_view key, T& out) {
     if (const json* v = find(key)) {
-      if (!v->is_number_unsigned() || v->get<uint64_t>() > max) {
-        fail(key, "must be an integer 0-" + std::to_string(max));
+      constexpr uint64_t kMax = std::numeric_limits<T>::max();
+      if (!v->is_number_unsigned() || v->get<uint64_t>() > kMax) {
+        fail(key, "must be an integer 0-" + std::to_string(kMax));
       } else {
         out = static_cast<T>(v->get<uint64_t>());
       }
@@ -75,7 +83,11 @@ class FieldReader {
       bool fits = v->is_number_integer() &&
                   (!v->is_number_unsigned() ||
                    v->get<uint64_t>() <= uint64_t(std::numeric_limits<int64_t>::max()));
-      fits ? void(out = v->get<int64_t>()) : fail(key, "must be an integer (Unix ms)");
+      if (fits) {
+        out = v->get<int64_t>();
+      } else {
+        fail(key, "must be an integer (Unix ms)");
+      }
     }
   }
 
@@ -84,8 +96,11 @@ class FieldReader {
     std::string s;
     string(key, s);
     if (!s.empty()) {
-      auto st = parse_status(s);
-      st ? void(out = *st) : fail(key, "must be healthy, warning, critical or maintenance");
+      if (auto st = parse_status(s)) {
+        out = *st;
+      } else {
+        fail(key, "must be healthy, warning, critical or maintenance");
+      }
     }
   }
 
@@ -121,9 +136,10 @@ std::string read_srvd(const json& j, Instance& inst) {
   FieldReader r(j, "srvd.");
   std::string text;
   r.string("protocol", text);
-  if (!text.empty()) {
-    auto p = parse_protocol(text);
-    p ? void(inst.protocol = *p) : r.fail("protocol", "must be tcp or udp");
+  if (auto p = parse_protocol(text)) {
+    inst.protocol = *p;
+  } else if (!text.empty()) {
+    r.fail("protocol", "must be tcp or udp");
   }
   r.uint("priority", inst.priority);
   r.uint("weight", inst.weight);
@@ -152,11 +168,15 @@ std::string read_srvd(const json& j, Instance& inst) {
     r.fail("source", "must be api or file");
   }
   inst.source = text == "file" ? Source::file : Source::api;
-  r.status("status", inst.status);
   r.string("reason", inst.status_reason);
   r.boolean("maintenance", inst.maintenance);
   r.status("health", inst.health);
   r.boolean("ttl_expired", inst.ttl_expired);
+  // srvd always writes the effective status; derived the way Registry::settle does if absent.
+  inst.status = inst.maintenance   ? Status::maintenance
+                : inst.ttl_expired ? Status::critical
+                                   : inst.health;
+  r.status("status", inst.status);
   r.uint("passes", inst.passes);
   r.uint("failures", inst.failures);
   r.string("check_output", inst.check_output);
@@ -202,24 +222,6 @@ std::string read_label(const json& doc, const char* field, const std::string& ex
            expected + "'";
   }
   return {};
-}
-
-/// The rules Registry::validate applies beyond labels, so that a loaded instance is one the
-/// registry would have accepted. Kept in step with registry.cpp by the round-trip tests.
-std::string validate_loaded(const Instance& inst) {
-  if (auto err = validate_details(inst); !err.empty()) {
-    return err;
-  }
-  if (inst.ttl_ms != 0 && inst.ttl_ms < 1000) {
-    return "ttl must be at least 1s";
-  }
-  if (inst.deregister_after_ms != 0 && inst.deregister_after_ms < 1000) {
-    return "deregister_after must be at least 1s";
-  }
-  if (inst.deregister_after_ms != 0 && inst.ttl_ms == 0 && !inst.check) {
-    return "deregister_after needs a ttl or a check";
-  }
-  return inst.check ? validate_check(*inst.check) : std::string();
 }
 
 std::string read_document(const json& doc, Instance& inst) {
@@ -321,10 +323,8 @@ std::variant<Instance, std::string> from_stored_json(std::string_view doc, std::
   } catch (const json::exception& e) {
     return std::string("not JSON: ") + e.what();
   }
-  if (auto err = validate_loaded(inst); !err.empty()) {
-    return err;
-  }
-  return inst;
+  // What the registry itself would accept, and nothing else, enters it from a store.
+  return validate_instance(std::move(inst));
 }
 
 }  // namespace srvd::registry

@@ -7,6 +7,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "registry/instance.hpp"
+
 namespace srvd {
 
 const char* const kServeUsage =
@@ -23,6 +25,7 @@ const char* const kServeUsage =
     "  --data-dir DIR       keep the registry in DIR/registry.db, SQLite (default data)\n"
     "  --etcd URL[,URL..]   keep it in etcd instead, shared by every replica given the same\n"
     "  --etcd-prefix KEY    where in etcd: KEY/<service>/<id> (default /srvd/services)\n"
+    "  --ns-addresses IP,.. the A/AAAA of ns.<domain>: every replica (default: the --dns IP)\n"
     "  --dns-threads N      DNS loops (default: one per core)\n";
 
 namespace {
@@ -166,6 +169,17 @@ std::optional<ServeConfig> parse_serve_flags(const std::vector<std::string_view>
         return bad("expected a key such as /srvd/services (leading slash, no trailing one)");
       }
       c.etcd_prefix = std::string(value);
+    } else if (name == "--ns-addresses") {
+      c.ns_addresses.clear();
+      for (std::string_view rest = value; !rest.empty();) {
+        size_t comma = rest.find(',');
+        std::string_view one = rest.substr(0, comma);
+        if (!registry::parse_address(one)) {
+          return bad("expected IP[,IP...], e.g. 10.0.0.1,10.0.0.2");
+        }
+        c.ns_addresses.emplace_back(one);
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      }
     } else if (name == "--dns-threads") {
       if (!parse_number<unsigned>(value, c.dns_threads, 1, 64)) {
         return bad("expected 1-64");

@@ -25,6 +25,9 @@ struct ServeConfig {
   std::string data_dir = "data";         ///< the embedded store's directory
   std::vector<std::string> etcd;         ///< --etcd endpoints; non-empty: etcd replaces SQLite
   std::string etcd_prefix = "/srvd/services";
+  /// --ns-addresses: what ns.<domain> resolves to (every replica's DNS address); empty: the
+  /// --dns address when it is a specific one.
+  std::vector<std::string> ns_addresses;
 };
 
 /// Parses `srvd serve` flags (`--name value` or `--name=value`). On error returns nullopt

@@ -106,6 +106,12 @@ int serve(const ServeConfig& config) {
                             .ttl = config.ttl,
                             .negative_ttl = config.negative_ttl.value_or(config.ttl),
                             .ns_addresses = ns_addresses(*dns_addr)};
+  if (!config.ns_addresses.empty()) {
+    zone.ns_addresses.clear();
+    for (const auto& a : config.ns_addresses) {
+      zone.ns_addresses.push_back(*registry::parse_address(a));  // checked by the flag parser
+    }
+  }
   std::unique_ptr<registry::Registry> registry;
   try {
     registry = std::make_unique<registry::Registry>(zone);

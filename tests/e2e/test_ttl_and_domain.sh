@@ -21,3 +21,10 @@ assert_eq "NS under --domain" "ns.example.test." "$(answers example.test NS)"
 assert_eq "status of the default domain when --domain is set" REFUSED "$(rcode _web._tcp.svc.internal SRV)"
 assert_eq "status of an unknown name under --domain" NXDOMAIN "$(rcode nosuch.example.test A)"
 stop_srvd
+
+# Replicas: --ns-addresses publishes every replica's address for ns.<domain>, the NS the
+# SOA and NS answers name (RFC 1034 §4.2.2: every name server of the zone listed).
+start_srvd --ns-addresses 127.0.0.1,127.0.0.2,::1
+assert_eq "A of ns.<domain> with --ns-addresses" "127.0.0.1 127.0.0.2" "$(answers ns.svc.internal A | sort | xargs)"
+assert_eq "AAAA of ns.<domain> with --ns-addresses" "::1" "$(answers ns.svc.internal AAAA)"
+stop_srvd

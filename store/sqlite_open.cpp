@@ -1,0 +1,197 @@
+// sqlite_open.cpp -- opening registry.db: refuse what is untrusted, create what is missing, load.
+#include "store/sqlite_open.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <variant>
+
+#include "registry/stored_instance.hpp"
+
+namespace srvd::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kCreateSchema[] =
+    "BEGIN IMMEDIATE;"
+    "CREATE TABLE instances(service TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL,"
+    "                       PRIMARY KEY(service, id)) WITHOUT ROWID;"
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value);"
+    "INSERT INTO meta(key, value) VALUES('index', 0);"
+    "PRAGMA user_version = 1;"
+    "COMMIT;";
+
+/// Why the file must not be opened by SQLite at all, or empty. Checked on the raw bytes because
+/// SQLite may write to a file it opens (journal mode, recovery) before it notices it is not a
+/// database. A missing or zero-length file is a new database.
+std::string check_header(const std::string& path) {
+  std::error_code ec;
+  auto size = fs::file_size(path, ec);
+  if (ec == std::errc::no_such_file_or_directory || (!ec && size == 0)) {
+    return {};
+  }
+  if (ec) {
+    return "cannot be read: " + ec.message();
+  }
+  // The first 16 bytes of every SQLite 3 database (https://sqlite.org/fileformat.html §1.3).
+  static constexpr char kMagic[16] = "SQLite format 3";
+  char head[16] = {};
+  std::ifstream in(path, std::ios::binary);
+  if (!in.read(head, sizeof head) || std::memcmp(head, kMagic, sizeof head) != 0) {
+    return "is not an SQLite database";
+  }
+  return {};
+}
+
+/// Runs a one-row, one-column query; `error` on failure.
+int64_t query_int(sqlite3* db, const char* sql, std::string& error) {
+  StmtPtr st = db_prepare(db, sql);
+  int rc = st ? sqlite3_step(st.get()) : SQLITE_ERROR;
+  if (rc != SQLITE_ROW) {
+    error = rc == SQLITE_DONE ? "no row" : db_error(db);
+    return 0;
+  }
+  return sqlite3_column_int64(st.get(), 0);
+}
+
+/// SQLite's own check of page and index structure: "" when it says ok.
+std::string quick_check(sqlite3* db) {
+  StmtPtr st = db_prepare(db, "PRAGMA quick_check");
+  if (!st) {
+    return db_error(db);
+  }
+  int rc = sqlite3_step(st.get());
+  if (rc != SQLITE_ROW) {
+    return db_error(db);
+  }
+  std::string first = db_column_text(st.get(), 0);
+  if (first == "ok") {
+    return {};
+  }
+  std::replace(first.begin(), first.end(), '\n', ' ');  // "*** in database main ***\nPage 46: ..."
+  return first;
+}
+
+/// Reads the change index and every instance of a version-1 database; error names the key.
+std::string load(sqlite3* db, Loaded& loaded) {
+  std::string error;
+  int64_t index = query_int(db, "SELECT value FROM meta WHERE key = 'index'", error);
+  if (!error.empty()) {
+    return "has no readable change index: " + error;
+  }
+  loaded.index = static_cast<uint64_t>(index);
+  StmtPtr st = db_prepare(db, "SELECT service, id, doc FROM instances ORDER BY service, id");
+  if (!st) {
+    return "cannot be read: " + db_error(db);
+  }
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+    std::string service = db_column_text(st.get(), 0);
+    std::string id = db_column_text(st.get(), 1);
+    auto parsed = registry::from_stored_json(db_column_text(st.get(), 2), service, id);
+    if (auto* err = std::get_if<std::string>(&parsed)) {
+      return "holds a document for " + service + "/" + id + " that does not parse: " + *err;
+    }
+    loaded.instances.push_back(std::move(std::get<registry::Instance>(parsed)));
+  }
+  return rc == SQLITE_DONE ? std::string() : "cannot be read: " + db_error(db);
+}
+
+/// Every check that needs no write, on a connection that will not checkpoint when closed (a
+/// checkpoint would copy a WAL left behind into the very file we are refusing).
+std::string validate_and_load(sqlite3* db, Loaded& loaded) {
+  std::string error;
+  int64_t version = query_int(db, "PRAGMA user_version", error);
+  if (!error.empty()) {
+    return "cannot be read: " + error;
+  }
+  if (version > kSqliteSchemaVersion) {
+    return "was written by a newer srvd (schema version " + std::to_string(version) +
+           "; this srvd reads up to " + std::to_string(kSqliteSchemaVersion) + ")";
+  }
+  if (auto bad = quick_check(db); !bad.empty()) {
+    return "fails SQLite's integrity check: " + bad;
+  }
+  if (version == 0) {
+    // Our schema is created in one transaction with its version, so version 0 with tables
+    // is somebody else's database.
+    int64_t tables = query_int(db, "SELECT count(*) FROM sqlite_schema", error);
+    if (!error.empty() || tables != 0) {
+      return "is an SQLite database that srvd did not create (schema version 0)";
+    }
+    return {};
+  }
+  if (version < 0) {
+    return "has an unknown schema version " + std::to_string(version);
+  }
+  return load(db, loaded);
+}
+
+/// The first writes: WAL (readers never block the writer; one fsync per commit), durability
+/// on every commit, and the schema for a new database.
+std::string prepare_for_writes(sqlite3* db, bool is_new) {
+  StmtPtr st = db_prepare(db, "PRAGMA journal_mode = WAL");
+  if (!st || sqlite3_step(st.get()) != SQLITE_ROW) {
+    return "cannot switch to WAL mode: " + db_error(db);
+  }
+  if (db_column_text(st.get(), 0) != "wal") {
+    return "cannot switch to WAL mode (journal mode stays " + db_column_text(st.get(), 0) + ")";
+  }
+  st.reset();
+  if (auto err = db_exec(db, "PRAGMA synchronous = FULL"); !err.empty()) {
+    return err;
+  }
+  if (is_new) {
+    if (auto err = db_exec(db, kCreateSchema); !err.empty()) {
+      db_exec(db, "ROLLBACK");
+      return "cannot create the schema: " + err;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+DbPtr open_registry_db(const std::string& dir, Loaded& loaded, std::string& error) {
+  loaded = Loaded{};
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    error = "cannot create the data directory " + dir + ": " + ec.message();
+    return nullptr;
+  }
+  std::string path = (fs::path(dir) / "registry.db").string();
+  auto refuse = [&](const std::string& why) {
+    error = path + " " + why + "; srvd leaves it untouched (move it away to start empty)";
+    loaded = Loaded{};
+    return nullptr;
+  };
+  if (auto why = check_header(path); !why.empty()) {
+    return refuse(why);
+  }
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  DbPtr db(raw);  // takes ownership: sqlite3_open_v2 returns a handle even when it fails
+  if (rc != SQLITE_OK) {
+    return refuse("cannot be opened: " + db_error(db.get()));
+  }
+  sqlite3_extended_result_codes(db.get(), 1);
+  sqlite3_busy_timeout(db.get(), 5000);  // an operator's sqlite3 shell may hold a lock briefly
+  sqlite3_db_config(db.get(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  if (auto why = validate_and_load(db.get(), loaded); !why.empty()) {
+    return refuse(why);
+  }
+  sqlite3_db_config(db.get(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, nullptr);
+  std::string err;
+  bool is_new = query_int(db.get(), "PRAGMA user_version", err) == 0 && err.empty();
+  if (auto why = prepare_for_writes(db.get(), is_new); !why.empty()) {
+    error = path + ": " + why;
+    loaded = Loaded{};
+    return nullptr;
+  }
+  return db;
+}
+
+}  // namespace srvd::store

@@ -1,0 +1,159 @@
+// sqlite_writer.cpp -- the thread that commits save batches to registry.db, one transaction each.
+#include "store/sqlite_writer.hpp"
+
+#include "registry/stored_instance.hpp"
+
+namespace srvd::store {
+namespace {
+
+/// Runs a prepared statement to completion and makes it reusable; "" or SQLite's message.
+std::string run_statement(sqlite3* db, sqlite3_stmt* st) {
+  int rc = sqlite3_step(st);
+  std::string err = rc == SQLITE_DONE ? std::string() : db_error(db);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return err;
+}
+
+}  // namespace
+
+std::unique_ptr<SqliteWriter> SqliteWriter::start(DbPtr db, uint64_t committed_index,
+                                                  std::function<void()> wake, std::string& error) {
+  std::unique_ptr<SqliteWriter> w(
+      new SqliteWriter(std::move(db), committed_index, std::move(wake)));
+  sqlite3* d = w->db_.get();
+  // Prepared once and reused for every batch: a batch costs binds and steps, not parsing.
+  w->begin_ = db_prepare(d, "BEGIN IMMEDIATE");
+  w->commit_ = db_prepare(d, "COMMIT");
+  w->rollback_ = db_prepare(d, "ROLLBACK");
+  w->upsert_ = db_prepare(d,
+                          "INSERT INTO instances(service, id, doc) VALUES(?1, ?2, ?3) "
+                          "ON CONFLICT(service, id) DO UPDATE SET doc = excluded.doc");
+  w->remove_ = db_prepare(d, "DELETE FROM instances WHERE service = ?1 AND id = ?2");
+  w->set_index_ = db_prepare(d,
+                             "INSERT INTO meta(key, value) VALUES('index', ?1) "
+                             "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  if (!w->begin_ || !w->commit_ || !w->rollback_ || !w->upsert_ || !w->remove_ || !w->set_index_) {
+    error = "store: cannot prepare statements: " + db_error(d);
+    return nullptr;  // the thread never started, so the destructor only closes the database
+  }
+  w->thread_ = std::thread([raw = w.get()] { raw->run(); });
+  return w;
+}
+
+SqliteWriter::SqliteWriter(DbPtr db, uint64_t committed_index, std::function<void()> wake)
+    : db_(std::move(db)), committed_index_(committed_index), wake_(std::move(wake)) {}
+
+SqliteWriter::~SqliteWriter() { stop(); }
+
+void SqliteWriter::submit(std::vector<registry::StoredChange> batch, uint64_t index) {
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(Job{std::move(batch), index});
+  }
+  cv_.notify_one();
+}
+
+std::vector<std::string> SqliteWriter::take_results() {
+  std::lock_guard lock(mu_);
+  return std::exchange(results_, {});
+}
+
+void SqliteWriter::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+  begin_.reset();
+  commit_.reset();
+  rollback_.reset();
+  upsert_.reset();
+  remove_.reset();
+  set_index_.reset();
+  db_.reset();  // the last connection checkpoints the WAL into registry.db and removes it
+}
+
+void SqliteWriter::run() {
+  for (;;) {
+    std::deque<Job> jobs;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) {
+        return;  // stopping, and everything submitted has been committed
+      }
+      jobs.swap(queue_);
+    }
+    // Batches that queued up while the previous one was syncing share one transaction.
+    std::string err;
+    try {
+      for (auto& job : jobs) {
+        merge(job.batch);
+      }
+      err = flush(jobs.back().index);
+    } catch (const std::exception& e) {
+      err = std::string("store: ") + e.what();  // no exception may end the thread
+    }
+    {
+      std::lock_guard lock(mu_);
+      results_.insert(results_.end(), jobs.size(), err);
+    }
+    wake_();
+  }
+}
+
+void SqliteWriter::merge(std::vector<registry::StoredChange>& batch) {
+  for (auto& change : batch) {
+    // A heartbeat changes nothing worth an fsync: after a restart a TTL instance gets a fresh
+    // window anyway (heartbeat_at_ms is not stored).
+    if (change.renew_only) {
+      continue;
+    }
+    pending_[Key{change.service, change.id}] = std::move(change.instance);
+  }
+}
+
+std::string SqliteWriter::flush(uint64_t index) {
+  if (pending_.empty() && index == committed_index_) {
+    return {};
+  }
+  std::string err = write_pending(index);
+  if (!err.empty()) {
+    if (sqlite3_get_autocommit(db_.get()) == 0) {
+      run_statement(db_.get(), rollback_.get());
+    }
+    return "store: " + err;
+  }
+  pending_.clear();
+  committed_index_ = index;
+  return {};
+}
+
+std::string SqliteWriter::write_pending(uint64_t index) {
+  sqlite3* db = db_.get();
+  if (auto err = run_statement(db, begin_.get()); !err.empty()) {
+    return err;
+  }
+  for (const auto& [key, inst] : pending_) {
+    sqlite3_stmt* st = inst ? upsert_.get() : remove_.get();
+    db_bind_text(st, 1, key.first);
+    db_bind_text(st, 2, key.second);
+    if (inst) {
+      db_bind_text(st, 3, registry::to_stored_json(*inst));
+    }
+    if (auto err = run_statement(db, st); !err.empty()) {
+      return err;
+    }
+  }
+  sqlite3_bind_int64(set_index_.get(), 1, static_cast<int64_t>(index));
+  if (auto err = run_statement(db, set_index_.get()); !err.empty()) {
+    return err;
+  }
+  return run_statement(db, commit_.get());
+}
+
+}  // namespace srvd::store

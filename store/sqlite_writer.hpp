@@ -1,0 +1,77 @@
+// sqlite_writer.hpp -- the thread that commits save batches to registry.db, one transaction each.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "registry/store.hpp"
+#include "store/sqlite_db.hpp"
+
+namespace srvd::store {
+
+/// Owns the connection once the database is open, and a thread that commits what submit() hands
+/// it. fsync happens off the control loop; the loop learns of results through `wake`.
+///
+/// A batch that fails to commit (disk full, I/O error) is reported as failed but not forgotten:
+/// its changes stay pending and are committed with the next batch, so no later batch is ever
+/// on disk without an earlier one. Pending changes are merged per instance (the last state
+/// wins), so retries stay as small as the set of instances touched.
+class SqliteWriter {
+ public:
+  /// Prepares the statements and starts the thread; nullptr with `error` if SQLite refuses.
+  /// `wake` is called on the writer thread after each result is ready (it must be thread-safe:
+  /// uv_async_send). `committed_index` is the index the database holds now.
+  static std::unique_ptr<SqliteWriter> start(DbPtr db, uint64_t committed_index,
+                                             std::function<void()> wake, std::string& error);
+  ~SqliteWriter();
+  SqliteWriter(const SqliteWriter&) = delete;
+  SqliteWriter& operator=(const SqliteWriter&) = delete;
+
+  /// Queues a batch; its result arrives, in submit order, through take_results().
+  void submit(std::vector<registry::StoredChange> batch, uint64_t index);
+  /// Results ready since the last call, oldest first: "" committed, else "store: <why>".
+  std::vector<std::string> take_results();
+  /// Commits everything already submitted, stops the thread and closes the database.
+  /// Idempotent.
+  void stop();
+
+ private:
+  struct Job {
+    std::vector<registry::StoredChange> batch;
+    uint64_t index = 0;
+  };
+  using Key = std::pair<std::string, std::string>;  // service, id
+
+  SqliteWriter(DbPtr db, uint64_t committed_index, std::function<void()> wake);
+  void run();
+  void merge(std::vector<registry::StoredChange>& batch);
+  std::string flush(uint64_t index);
+  std::string write_pending(uint64_t index);
+
+  // Shared with the loop thread, under mu_.
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;
+  std::vector<std::string> results_;
+  bool stopping_ = false;
+
+  // The writer thread's alone once it runs. db_ first: statements are finalized before it closes.
+  DbPtr db_;
+  StmtPtr begin_, commit_, rollback_, upsert_, remove_, set_index_;
+  std::map<Key, std::optional<registry::Instance>> pending_;  ///< nullopt: delete
+  uint64_t committed_index_;
+  std::function<void()> wake_;
+  std::thread thread_;
+};
+
+}  // namespace srvd::store

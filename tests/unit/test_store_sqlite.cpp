@@ -1,0 +1,442 @@
+// test_store_sqlite.cpp -- the embedded store: durability, batches, refusing untrusted files.
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <uv.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+
+#include "store/sqlite_store.hpp"
+
+using namespace srvd;
+using registry::Instance;
+using registry::StoredChange;
+using store::Loaded;
+using store::SqliteStore;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// A fresh directory per test, removed with everything in it.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "srvd-sqlite-XXXXXX").string();
+    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
+    path = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string db() const { return path + "/registry.db"; }
+};
+
+/// A loop that must end with no handle left open: close() has to release the store's handle.
+struct Loop {
+  uv_loop_t loop{};
+  Loop() { REQUIRE(uv_loop_init(&loop) == 0); }
+  ~Loop() {
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(uv_loop_close(&loop) == 0);
+  }
+};
+
+Instance make_instance(const std::string& service, const std::string& id, uint16_t port = 8080) {
+  Instance i;
+  i.service = service;
+  i.id = id;
+  i.address = *registry::parse_address("10.0.0.1");
+  i.port = port;
+  i.meta["version"] = "1.0";
+  i.tags = {"blue"};
+  i.ttl_ms = 10000;
+  i.registered_at_ms = 1764300000000;
+  return i;
+}
+
+StoredChange put(const Instance& i) { return StoredChange{i.service, i.id, i, false}; }
+StoredChange removal(const std::string& service, const std::string& id) {
+  return StoredChange{service, id, std::nullopt, false};
+}
+
+std::unique_ptr<SqliteStore> open_ok(Loop& l, const TempDir& dir, Loaded& loaded) {
+  std::string error;
+  auto s = SqliteStore::open(&l.loop, dir.path, loaded, error);
+  INFO(error);
+  REQUIRE(s);
+  CHECK(error.empty());
+  return s;
+}
+
+/// Saves and runs the loop until done reports; returns done's error.
+std::string save_wait(Loop& l, SqliteStore& s, std::vector<StoredChange> batch, uint64_t index) {
+  bool called = false;
+  std::string result;
+  s.save(std::move(batch), index, [&](std::string err) {
+    called = true;
+    result = std::move(err);
+  });
+  CHECK_FALSE(called);  // never from inside save()
+  while (!called) {
+    uv_run(&l.loop, UV_RUN_ONCE);
+  }
+  return result;
+}
+
+/// What a fresh process would load from `dir`.
+Loaded reopen(const TempDir& dir) {
+  Loop l;
+  Loaded loaded;
+  auto s = open_ok(l, dir, loaded);
+  s->close();
+  return loaded;
+}
+
+std::string refused(const TempDir& dir) {
+  Loop l;
+  Loaded loaded;
+  std::string error;
+  auto s = SqliteStore::open(&l.loop, dir.path, loaded, error);
+  CHECK_FALSE(s);
+  if (s) {
+    s->close();  // lets the loop end, so the failure is reported rather than hanging
+  }
+  CHECK(loaded.instances.empty());
+  CHECK(error.find(dir.db()) != std::string::npos);  // the message names the file
+  return error;
+}
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_bytes(const std::string& path, const std::string& bytes, std::streamoff at = 0) {
+  std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+  if (!f) {
+    f.open(path, std::ios::binary | std::ios::out);
+  }
+  f.seekp(at);
+  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  REQUIRE(f.good());
+}
+
+/// Runs SQL on the database with a connection of the test's own, as an operator's shell would.
+void sql(const std::string& path, const char* statements) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  char* msg = nullptr;
+  int rc = sqlite3_exec(db, statements, nullptr, nullptr, &msg);
+  INFO((msg ? msg : ""));
+  sqlite3_free(msg);
+  sqlite3_close(db);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+/// The first column of the first row of `query`, as text.
+std::string scalar(const std::string& path, const std::string& query) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  std::string value;
+  sqlite3_exec(
+      db, query.c_str(),
+      [](void* out, int, char** cols, char**) {
+        *static_cast<std::string*>(out) = cols[0] ? cols[0] : "";
+        return 0;
+      },
+      &value, nullptr);
+  sqlite3_close(db);
+  return value;
+}
+
+std::string pragma(const std::string& path, const char* name) {
+  return scalar(path, std::string("PRAGMA ") + name);
+}
+
+const Instance* find(const Loaded& l, const std::string& service, const std::string& id) {
+  for (const auto& i : l.instances) {
+    if (i.service == service && i.id == id) {
+      return &i;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("sqlite store: a missing directory is created and starts empty", "[sqlite]") {
+  TempDir dir;
+  std::string nested = dir.path + "/a/b";
+  Loop l;
+  Loaded loaded;
+  loaded.index = 99;
+  std::string error;
+  auto s = SqliteStore::open(&l.loop, nested, loaded, error);
+  REQUIRE(s);
+  CHECK(loaded.instances.empty());
+  CHECK(loaded.index == 0);
+  CHECK(fs::exists(nested + "/registry.db"));
+  s->close();
+  CHECK(pragma(nested + "/registry.db", "user_version") == "1");
+  CHECK(pragma(nested + "/registry.db", "journal_mode") == "wal");
+}
+
+TEST_CASE("sqlite store: a zero-length file is a new database", "[sqlite]") {
+  TempDir dir;
+  write_bytes(dir.db(), "");
+  Loaded loaded = reopen(dir);
+  CHECK(loaded.instances.empty());
+  CHECK(pragma(dir.db(), "user_version") == "1");
+}
+
+TEST_CASE("sqlite store: saved instances and the index survive a restart", "[sqlite]") {
+  TempDir dir;
+  {
+    Loop l;
+    Loaded loaded;
+    auto s = open_ok(l, dir, loaded);
+    Instance web = make_instance("web", "a1");
+    web.check = registry::CheckSpec{registry::CheckSpec::Kind::http, "http://10.0.0.1:8080/h"};
+    CHECK(save_wait(l, *s, {put(web), put(make_instance("db", "primary", 5432))}, 5).empty());
+    s->close();
+  }
+  Loaded loaded = reopen(dir);
+  CHECK(loaded.index == 5);
+  REQUIRE(loaded.instances.size() == 2);
+  const Instance* web = find(loaded, "web", "a1");
+  REQUIRE(web);
+  CHECK(web->address.text == "10.0.0.1");
+  CHECK(web->port == 8080);
+  CHECK(web->meta.at("version") == "1.0");
+  CHECK(web->tags == std::vector<std::string>{"blue"});
+  CHECK(web->ttl_ms == 10000);
+  REQUIRE(web->check);
+  CHECK(web->check->target == "http://10.0.0.1:8080/h");
+  REQUIRE(find(loaded, "db", "primary"));
+  CHECK(find(loaded, "db", "primary")->port == 5432);
+}
+
+TEST_CASE("sqlite store: updates replace and removals delete", "[sqlite]") {
+  TempDir dir;
+  {
+    Loop l;
+    Loaded loaded;
+    auto s = open_ok(l, dir, loaded);
+    CHECK(save_wait(l, *s, {put(make_instance("web", "a1")), put(make_instance("web", "a2"))}, 2)
+              .empty());
+    CHECK(
+        save_wait(l, *s, {removal("web", "a1"), put(make_instance("web", "a2", 9090))}, 4).empty());
+    s->close();
+  }
+  Loaded loaded = reopen(dir);
+  CHECK(loaded.index == 4);
+  REQUIRE(loaded.instances.size() == 1);
+  CHECK(loaded.instances[0].id == "a2");
+  CHECK(loaded.instances[0].port == 9090);
+}
+
+TEST_CASE("sqlite store: a heartbeat alone writes nothing", "[sqlite]") {
+  TempDir dir;
+  {
+    Loop l;
+    Loaded loaded;
+    auto s = open_ok(l, dir, loaded);
+    StoredChange beat = put(make_instance("web", "a1"));
+    beat.renew_only = true;
+    CHECK(save_wait(l, *s, {beat}, 0).empty());
+    s->close();
+  }
+  CHECK(reopen(dir).instances.empty());
+}
+
+TEST_CASE("sqlite store: close commits what was saved before it", "[sqlite]") {
+  TempDir dir;
+  {
+    Loop l;
+    Loaded loaded;
+    auto s = open_ok(l, dir, loaded);
+    bool called = false;
+    s->save({put(make_instance("web", "a1"))}, 1, [&](std::string) { called = true; });
+    s->close();  // the loop never ran: the commit still happened
+    std::string after_close = "unset";
+    s->save({put(make_instance("web", "a2"))}, 2, [&](std::string e) { after_close = e; });
+    CHECK_FALSE(after_close.empty());
+    CHECK(after_close != "unset");
+  }
+  Loaded loaded = reopen(dir);
+  CHECK(loaded.index == 1);
+  REQUIRE(loaded.instances.size() == 1);
+  CHECK(loaded.instances[0].id == "a1");
+}
+
+TEST_CASE("sqlite store: results of batches that queued together arrive in order", "[sqlite]") {
+  TempDir dir;
+  Loop l;
+  Loaded loaded;
+  auto s = open_ok(l, dir, loaded);
+  std::vector<int> order;
+  for (int n = 1; n <= 3; ++n) {
+    s->save({put(make_instance("web", "a" + std::to_string(n)))}, static_cast<uint64_t>(n),
+            [&order, n](std::string err) {
+              CHECK(err.empty());
+              order.push_back(n);
+            });
+  }
+  while (order.size() < 3) {
+    uv_run(&l.loop, UV_RUN_ONCE);
+  }
+  CHECK(order == std::vector<int>{1, 2, 3});
+  s->close();
+  CHECK(reopen(dir).instances.size() == 3);
+}
+
+TEST_CASE("sqlite store: a batch is one transaction, and a failed one is retried", "[sqlite]") {
+  TempDir dir;
+  Loop l;
+  Loaded loaded;
+  auto s = open_ok(l, dir, loaded);
+  // Another connection plants a trigger that fails the batch at its last change.
+  sql(dir.db(),
+      "CREATE TRIGGER poison BEFORE INSERT ON instances WHEN NEW.id = 'zz' "
+      "BEGIN SELECT RAISE(ABORT, 'injected failure'); END;");
+  std::vector<StoredChange> batch;
+  for (int n = 0; n < 200; ++n) {
+    batch.push_back(put(make_instance("web", "a" + std::to_string(n))));
+  }
+  batch.push_back(put(make_instance("web", "zz")));
+  std::string err = save_wait(l, *s, batch, 201);
+  CHECK(err.rfind("store: ", 0) == 0);
+  CHECK(err.find("injected failure") != std::string::npos);
+  {
+    Loaded now;
+    std::string e;
+    Loop l2;
+    auto peek = SqliteStore::open(&l2.loop, dir.path, now, e);
+    REQUIRE(peek);
+    CHECK(now.instances.empty());  // none of the 201 changes is visible
+    CHECK(now.index == 0);
+    peek->close();
+  }
+  sql(dir.db(), "DROP TRIGGER poison;");
+  CHECK(save_wait(l, *s, {put(make_instance("api", "b1"))}, 202).empty());
+  s->close();
+  Loaded after = reopen(dir);
+  CHECK(after.index == 202);
+  CHECK(after.instances.size() == 202);  // the failed batch, carried into the next commit
+  CHECK(find(after, "web", "zz"));
+  CHECK(find(after, "api", "b1"));
+}
+
+TEST_CASE("sqlite store: a file that is not a database is refused untouched", "[sqlite]") {
+  for (size_t size : {size_t(5), size_t(16), size_t(8192)}) {
+    TempDir dir;
+    std::string garbage(size, '\0');
+    std::mt19937 rng(static_cast<unsigned>(size));
+    for (auto& c : garbage) {
+      c = static_cast<char>(rng());
+    }
+    write_bytes(dir.db(), garbage);
+    std::string error = refused(dir);
+    CHECK(error.find("not an SQLite database") != std::string::npos);
+    CHECK(file_bytes(dir.db()) == garbage);
+    CHECK_FALSE(fs::exists(dir.db() + "-wal"));
+    CHECK_FALSE(fs::exists(dir.db() + "-journal"));
+  }
+}
+
+TEST_CASE("sqlite store: a database from a newer srvd is refused untouched", "[sqlite]") {
+  TempDir dir;
+  sql(dir.db(), "CREATE TABLE instances(service, id, doc); PRAGMA user_version = 2;");
+  std::string before = file_bytes(dir.db());
+  std::string error = refused(dir);
+  CHECK(error.find("was written by a newer srvd (schema version 2; this srvd reads up to 1)") !=
+        std::string::npos);
+  CHECK(file_bytes(dir.db()) == before);
+  CHECK(pragma(dir.db(), "journal_mode") == "delete");
+}
+
+TEST_CASE("sqlite store: someone else's database is refused", "[sqlite]") {
+  TempDir dir;
+  sql(dir.db(), "CREATE TABLE customers(name);");
+  std::string before = file_bytes(dir.db());
+  CHECK(refused(dir).find("did not create") != std::string::npos);
+  CHECK(file_bytes(dir.db()) == before);
+}
+
+TEST_CASE("sqlite store: a document that does not parse is refused, naming its key", "[sqlite]") {
+  TempDir dir;
+  {
+    Loop l;
+    Loaded loaded;
+    auto s = open_ok(l, dir, loaded);
+    CHECK(save_wait(l, *s, {put(make_instance("web", "a1")), put(make_instance("web", "a2"))}, 2)
+              .empty());
+    s->close();
+  }
+  sql(dir.db(), "UPDATE instances SET doc = '{\"address\": \"10.0.0.1\"' WHERE id = 'a2';");
+  std::string before = file_bytes(dir.db());
+  std::string error = refused(dir);
+  CHECK(error.find("web/a2") != std::string::npos);
+  CHECK(error.find("not JSON") != std::string::npos);
+  CHECK(file_bytes(dir.db()) == before);
+
+  sql(dir.db(), "UPDATE instances SET doc = '{\"address\": \"10.0.0.1\", \"port\": 0}';");
+  CHECK(refused(dir).find("port") != std::string::npos);
+}
+
+TEST_CASE("sqlite store: a corrupted database is refused untouched", "[sqlite]") {
+  TempDir dir;
+  {
+    Loop l;
+    Loaded loaded;
+    auto s = open_ok(l, dir, loaded);
+    std::vector<StoredChange> batch;
+    for (int n = 0; n < 400; ++n) {
+      Instance i = make_instance("web", "instance-" + std::to_string(n));
+      i.meta["padding"] = std::string(200, 'p');  // spread the rows over many pages
+      batch.push_back(put(i));
+    }
+    CHECK(save_wait(l, *s, std::move(batch), 400).empty());
+    batch.clear();
+    for (int n = 100; n < 400; ++n) {
+      batch.push_back(removal("web", "instance-" + std::to_string(n)));  // leaves free pages
+    }
+    CHECK(save_wait(l, *s, std::move(batch), 401).empty());
+    s->close();
+  }
+  CHECK(reopen(dir).instances.size() == 100);
+  const auto page = std::stoll(pragma(dir.db(), "page_size"));
+  const auto pages = static_cast<long long>(fs::file_size(dir.db())) / page;
+  REQUIRE(pages > 20);
+
+  SECTION("the instances table's root page header overwritten") {
+    auto root = std::stoll(scalar(dir.db(),
+                                  "SELECT rootpage FROM sqlite_schema "
+                                  "WHERE name = 'instances'"));
+    REQUIRE(root > 1);
+    write_bytes(dir.db(), std::string(12, '\x7f'), (root - 1) * page);
+  }
+  SECTION("the freelist, which loading never reads, pointing outside the file") {
+    // https://sqlite.org/fileformat.html §1.3: offset 32 holds the first freelist trunk page.
+    std::string header = file_bytes(dir.db()).substr(32, 4);
+    long long trunk = 0;
+    for (char c : header) {
+      trunk = trunk * 256 + static_cast<unsigned char>(c);
+    }
+    REQUIRE(trunk > 1);
+    write_bytes(dir.db(), std::string(8, '\x7f'), (trunk - 1) * page);
+  }
+  SECTION("the file truncated to half its pages") {
+    fs::resize_file(dir.db(), static_cast<uintmax_t>(pages / 2 * page));
+  }
+  std::string before = file_bytes(dir.db());
+  std::string error = refused(dir);
+  INFO(error);
+  CHECK((error.find("integrity check") != std::string::npos ||
+         error.find("malformed") != std::string::npos));
+  CHECK(file_bytes(dir.db()) == before);
+}
