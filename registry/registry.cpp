@@ -138,10 +138,10 @@ Result<Applied> Registry::upsert(Instance in, int64_t now_ms) {
     }
     bool status_changed = settle(inst, now_ms);
     if (same && !status_changed) {
-      old = std::move(inst);
-      if (old.ttl_ms != 0) {
-        mark_unsaved(old.service, old.id, true);  // a renewal: etcd keeps TTLs in leases
+      if (inst.ttl_ms != 0) {
+        mark_unsaved(old.service, old.id, &old, true);  // a renewal: etcd keeps TTLs in leases
       }
+      old = std::move(inst);
       return Applied{index_, false, old};  // idempotent: no change, no new index
     }
   } else {
@@ -163,7 +163,7 @@ Result<Applied> Registry::upsert(Instance in, int64_t now_ms) {
   inst.updated_at_ms = now_ms;
   inst.modify_index = ++index_;
   dirty_.insert(inst.service);
-  mark_unsaved(inst.service, inst.id);
+  mark_unsaved(inst.service, inst.id, created ? nullptr : &it->second);
   Instance& stored = svc[inst.id] = std::move(inst);
   Applied applied{index_, created, stored};
   if (check_changed && runner_ != nullptr) {
@@ -189,7 +189,7 @@ Result<Applied> Registry::remove(std::string_view service, std::string_view id, 
     services_.erase(sit);
   }
   dirty_.insert(*s);
-  mark_unsaved(*s, *i);
+  mark_unsaved(*s, *i, &node.mapped());
   Applied applied{++index_, false, std::move(node.mapped())};
   applied.drain_seconds = drain_seconds(applied.instance, now_ms);
   if (applied.instance.check && runner_ != nullptr) {
@@ -214,6 +214,7 @@ Result<Applied> Registry::set_status(std::string_view service, std::string_view 
                    "hand the decision back");
   }
   uint32_t drain = status == Status::maintenance ? drain_seconds(*inst, now_ms) : 0;
+  const auto before = before_change(*inst);
   if (status == Status::maintenance) {
     inst->maintenance = true;
   } else {
@@ -232,7 +233,7 @@ Result<Applied> Registry::set_status(std::string_view service, std::string_view 
   inst->updated_at_ms = now_ms;
   inst->modify_index = ++index_;
   dirty_.insert(inst->service);
-  mark_unsaved(inst->service, inst->id);
+  mark_unsaved(inst->service, inst->id, before ? &*before : nullptr);
   Applied applied{index_, false, *inst};
   applied.drain_seconds = drain;
   return applied;
@@ -249,6 +250,7 @@ Result<Applied> Registry::heartbeat(std::string_view service, std::string_view i
     return invalid("instance '" + inst->id +
                    "' has no ttl; register it with \"ttl\" to renew it by heartbeats");
   }
+  const auto before = before_change(*inst);
   inst->heartbeat_at_ms = now_ms;
   if (inst->ttl_expired) {
     inst->ttl_expired = false;
@@ -262,7 +264,7 @@ Result<Applied> Registry::heartbeat(std::string_view service, std::string_view i
     inst->modify_index = ++index_;
     dirty_.insert(inst->service);
   }
-  mark_unsaved(inst->service, inst->id, !changed);
+  mark_unsaved(inst->service, inst->id, before ? &*before : nullptr, !changed);
   return Applied{index_, false, *inst};
 }
 
@@ -274,6 +276,7 @@ Result<Applied> Registry::record_check(std::string_view service, std::string_vie
                                                      "' of service '" + std::string(service) +
                                                      "' with a check"};
   }
+  const auto before = before_change(*inst);
   bool first = inst->checked_at_ms == 0;
   inst->check_output = result.output;
   inst->checked_at_ms = now_ms;
@@ -302,7 +305,7 @@ Result<Applied> Registry::record_check(std::string_view service, std::string_vie
     inst->updated_at_ms = now_ms;
     inst->modify_index = ++index_;
     dirty_.insert(inst->service);
-    mark_unsaved(inst->service, inst->id);
+    mark_unsaved(inst->service, inst->id, before ? &*before : nullptr);
   }
   return Applied{index_, false, *inst};
 }
@@ -314,13 +317,14 @@ size_t Registry::expire(int64_t now_ms) {
     for (auto& [id, inst] : svc) {
       if (inst.ttl_ms != 0 && !inst.ttl_expired && !ttl_by_store_ &&
           inst.heartbeat_at_ms + static_cast<int64_t>(inst.ttl_ms) <= now_ms) {
+        const auto before = before_change(inst);
         inst.ttl_expired = true;
         inst.check_output = "TTL expired";
         if (settle(inst, now_ms)) {
           inst.updated_at_ms = now_ms;
           inst.modify_index = ++index_;
           dirty_.insert(name);
-          mark_unsaved(name, id);
+          mark_unsaved(name, id, before ? &*before : nullptr);
           ++changed;
         }
       }

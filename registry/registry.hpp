@@ -103,6 +103,12 @@ class Registry {
   /// Every instance changed or heartbeated since the last call, in key order, with its state
   /// as it is now (or its removal). Check runs that change nothing users see are not included.
   std::vector<StoredChange> take_unsaved();
+  /// The last batch take_unsaved() gave out is durable: what roll_back() returns to from now.
+  void saved();
+  /// It is not: every change not yet durable -- that batch's and any made since -- is undone,
+  /// so DNS and the API show only what the store has (a write refused with 503 changes
+  /// nothing). Returns how many instances were put back.
+  size_t roll_back();
   /// Loads what the embedded store kept, before any other change: instances as stored (their
   /// operator status and health state included), the change index continuing from `index`.
   /// TTL instances get a fresh window from `now_ms` rather than expiring at once; checks start
@@ -134,10 +140,22 @@ class Registry {
   CheckRunner* runner_ = nullptr;
   bool track_unsaved_ = false;
   bool ttl_by_store_ = false;
-  /// (service, id) -> renew only (a heartbeat and nothing else since the last take).
-  std::map<std::pair<std::string, std::string>, bool> unsaved_;
+  using Key = std::pair<std::string, std::string>;  ///< (service, id)
+  std::map<Key, bool> unsaved_;  ///< changed since the last take -> renew only (a heartbeat)
+  std::map<Key, std::optional<Instance>> in_flight_;  ///< the batch with the store, as taken
+  /// The last durable state (nullopt: absent) of every key in unsaved_ or in_flight_.
+  std::map<Key, std::optional<Instance>> undo_;
 
-  void mark_unsaved(const std::string& service, const std::string& id, bool renew_only = false);
+  /// Records a change to (service, id) for the store; `before` is its state before the change
+  /// (nullptr: it did not exist), kept for roll_back() if no durable state is known yet.
+  void mark_unsaved(const std::string& service, const std::string& id, const Instance* before,
+                    bool renew_only = false);
+  /// A copy of `inst` for mark_unsaved, taken before it is changed in place (none untracked).
+  std::optional<Instance> before_change(const Instance& inst) const {
+    return track_unsaved_ ? std::optional<Instance>(inst) : std::nullopt;
+  }
+  /// Sets (service, id) to `state` (nullopt: removes it) as a change: index, snapshot, checks.
+  void put_back(const Key& key, const std::optional<Instance>& state);
 
   Instance* lookup(std::string_view service, std::string_view id);
   /// Recomputes inst.status from override and health; on a transition stamps the time, bumps

@@ -3,6 +3,7 @@
 #include "registry/registry.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "registry/stored_instance.hpp"
 
@@ -16,11 +17,15 @@ bool stored_equal(const Instance& a, const Instance& b) {
 
 }  // namespace
 
-void Registry::mark_unsaved(const std::string& service, const std::string& id, bool renew_only) {
+void Registry::mark_unsaved(const std::string& service, const std::string& id,
+                            const Instance* before, bool renew_only) {
   if (!track_unsaved_) {
     return;
   }
-  auto [it, inserted] = unsaved_.try_emplace({service, id}, renew_only);
+  Key key{service, id};
+  // Only the first change since the last durable point knows the durable state.
+  undo_.try_emplace(key, before != nullptr ? std::optional<Instance>(*before) : std::nullopt);
+  auto [it, inserted] = unsaved_.try_emplace(std::move(key), renew_only);
   if (!inserted && !renew_only) {
     it->second = false;  // a real change since the last take outweighs a heartbeat
   }
@@ -34,10 +39,72 @@ std::vector<StoredChange> Registry::take_unsaved() {
     if (const Instance* inst = lookup(key.first, key.second)) {
       change.instance = *inst;
     }
+    in_flight_.insert_or_assign(key, change.instance);
     out.push_back(std::move(change));
   }
   unsaved_.clear();
   return out;
+}
+
+void Registry::saved() {
+  for (auto& [key, state] : in_flight_) {
+    if (unsaved_.contains(key)) {
+      undo_[key] = std::move(state);  // changed again since: this is now its durable state
+    } else {
+      undo_.erase(key);
+    }
+  }
+  in_flight_.clear();
+}
+
+size_t Registry::roll_back() {
+  std::set<Key> keys;
+  for (const auto& [key, state] : in_flight_) {
+    keys.insert(key);
+  }
+  for (const auto& [key, renew_only] : unsaved_) {
+    keys.insert(key);
+  }
+  for (const auto& key : keys) {
+    put_back(key, undo_[key]);
+  }
+  in_flight_.clear();
+  unsaved_.clear();
+  undo_.clear();
+  return keys.size();
+}
+
+void Registry::put_back(const Key& key, const std::optional<Instance>& state) {
+  const auto& [service, id] = key;
+  auto sit = services_.find(service);
+  const Instance* now = nullptr;
+  if (sit != services_.end()) {
+    auto iit = sit->second.find(id);
+    now = iit == sit->second.end() ? nullptr : &iit->second;
+  }
+  if (now == nullptr && !state) {
+    return;
+  }
+  const bool had_check = now != nullptr && now->check.has_value();
+  const bool check_changed = !state || now == nullptr || now->check != state->check;
+  if (!state) {
+    sit->second.erase(id);
+    if (sit->second.empty()) {
+      services_.erase(sit);
+    }
+  } else {
+    Instance& put = services_[service][id] = *state;
+    put.modify_index = index_ + 1;
+  }
+  ++index_;
+  dirty_.insert(service);
+  if (runner_ != nullptr && check_changed) {
+    if (state && state->check) {
+      runner_->start(service, id, *state->check);
+    } else if (had_check) {
+      runner_->stop(service, id);
+    }
+  }
 }
 
 void Registry::restore(std::vector<Instance> instances, uint64_t index, int64_t now_ms) {
@@ -59,6 +126,9 @@ void Registry::restore(std::vector<Instance> instances, uint64_t index, int64_t 
 }
 
 bool Registry::apply_stored(const StoredChange& change, int64_t now_ms) {
+  if (auto u = undo_.find({change.service, change.id}); u != undo_.end()) {
+    u->second = change.instance;  // what the store holds now is what a roll-back returns to
+  }
   auto sit = services_.find(change.service);
   Instance* old = nullptr;
   if (sit != services_.end()) {

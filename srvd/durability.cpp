@@ -55,9 +55,18 @@ void Durability::on_prepare() {
   saving_ = true;
   store_.save(std::move(batch), registry_.index(), [this, number](std::string error) {
     saving_ = false;
-    if (!closed_) {
-      on_saved(number, error);
+    if (closed_) {
+      return;
     }
+    if (error.empty()) {
+      registry_.saved();
+      on_saved(number, error);
+      return;
+    }
+    // Undo everything the store does not have -- this batch and whatever was built on it
+    // since -- and refuse all of those writes: a 503 must mean "changed nothing".
+    registry_.roll_back();
+    on_saved(open_batch_, error);
   });
 }
 

@@ -19,7 +19,9 @@ namespace srvd {
 /// Lives on the control loop. Once per loop turn (uv_prepare) it takes what changed in the
 /// registry as one batch and hands it to the store, unless a batch is still being saved:
 /// then everything that happens meanwhile waits and goes in the next batch together, so a
-/// burst of writes costs one commit per batch, not one per write (issue 5 §1).
+/// burst of writes costs one commit per batch, not one per write (issue 5 §1). A batch the
+/// store fails is rolled back in the registry, with every change made since, and all their
+/// writes are answered with the store's error.
 class Durability final : public api::Visibility {
  public:
   /// Turns on the registry's change tracking. `store` and `publisher` must outlive close().

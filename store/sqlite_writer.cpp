@@ -122,13 +122,13 @@ std::string SqliteWriter::flush(uint64_t index) {
     return {};
   }
   std::string err = write_pending(index);
+  pending_.clear();  // committed, or refused whole (see the class comment)
   if (!err.empty()) {
     if (sqlite3_get_autocommit(db_.get()) == 0) {
       run_statement(db_.get(), rollback_.get());
     }
     return "store: " + err;
   }
-  pending_.clear();
   committed_index_ = index;
   return {};
 }

@@ -22,10 +22,10 @@ namespace srvd::store {
 /// Owns the connection once the database is open, and a thread that commits what submit() hands
 /// it. fsync happens off the control loop; the loop learns of results through `wake`.
 ///
-/// A batch that fails to commit (disk full, I/O error) is reported as failed but not forgotten:
-/// its changes stay pending and are committed with the next batch, so no later batch is ever
-/// on disk without an earlier one. Pending changes are merged per instance (the last state
-/// wins), so retries stay as small as the set of instances touched.
+/// A batch that fails to commit (disk full, I/O error) is rolled back and dropped: the registry
+/// undoes its changes too (srvd/durability.cpp) and their writes get 503, so retrying it later
+/// would bring back what users were told did not happen. Batches queued together are merged
+/// per instance (the last state wins) into one transaction.
 class SqliteWriter {
  public:
   /// Prepares the statements and starts the thread; nullptr with `error` if SQLite refuses.

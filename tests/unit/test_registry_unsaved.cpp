@@ -188,3 +188,38 @@ TEST_CASE("registry: a new check runner takes over the checks from the old one")
   reg.set_check_runner(nullptr);  // this replica lost the check leadership
   CHECK(leader.calls == std::vector<std::string>{"start web/c", "stop web/c"});
 }
+
+TEST_CASE("registry: roll_back returns every change not yet durable to the durable state") {
+  Registry reg = tracking();
+  reg.upsert(make("a"), T0);
+  reg.upsert(make("gone"), T0);
+  reg.take_unsaved();
+  reg.saved();  // durable: a and gone, both healthy
+
+  reg.set_status("web", "a", Status::maintenance, "", T0 + 1);
+  reg.upsert(make("new"), T0 + 1);
+  reg.take_unsaved();           // with the store...
+  reg.upsert(make("a", 81), T0 + 2);  // ...and more changes on top meanwhile
+  reg.remove("web", "gone", T0 + 2);
+  const uint64_t before = reg.index();
+
+  CHECK(reg.roll_back() == 3);
+  const auto& web = *reg.find("web");
+  CHECK(web.size() == 2);
+  CHECK(web.at("a").port == 80);
+  CHECK(web.at("a").status == Status::healthy);
+  CHECK(web.contains("gone"));
+  CHECK(reg.index() > before);  // a change users see, published like any other
+  CHECK(reg.take_unsaved().empty());
+}
+
+TEST_CASE("registry: after a durable batch, roll_back returns to it, not further") {
+  Registry reg = tracking();
+  reg.upsert(make("a"), T0);
+  reg.take_unsaved();
+  reg.upsert(make("a", 81), T0 + 1);  // changed again while the first batch is saved
+  reg.saved();
+  reg.take_unsaved();
+  CHECK(reg.roll_back() == 1);
+  CHECK(reg.find("web")->at("a").port == 80);  // the batch that was saved, not "absent"
+}

@@ -91,16 +91,25 @@ TEST_CASE("durability: writes during a save go to the store together in the next
   CHECK(f.answered == std::vector<std::string>{"a", "b", "c"});
 }
 
-TEST_CASE("durability: a failed save answers its writes with the store's error") {
+TEST_CASE("durability: a failed save undoes its writes and those made since, and refuses them") {
   Fixture f;
-  f.write("a");
-  f.turn();
-  f.store.finish("disk full");
-  CHECK(f.answered == std::vector<std::string>{"a: disk full"});
-  f.write("b");  // the next batch is tried afresh
+  f.write("kept");
   f.turn();
   f.store.finish();
-  CHECK(f.answered.back() == "b");
+  f.write("a");
+  f.turn();
+  f.write("b");  // built while "a" is with the store
+  f.store.finish("disk full");
+  CHECK(f.answered == std::vector<std::string>{"kept", "a: disk full", "b: disk full"});
+  CHECK(f.registry.find("web")->size() == 1);  // only what the store has
+  CHECK(f.registry.find("web")->contains("kept"));
+  f.turn();
+  CHECK(f.store.batches.size() == 2);  // nothing left to save: the refused writes are gone
+
+  f.write("c");  // the next batch is tried afresh
+  f.turn();
+  f.store.finish();
+  CHECK(f.answered.back() == "c");
 }
 
 TEST_CASE("durability: a write that changed nothing is answered without a save") {
