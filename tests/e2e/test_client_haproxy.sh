@@ -20,7 +20,7 @@ show_haproxy_log() {
   echo "--- haproxy output (last 40 lines)" >&2
   tail -n 40 "$WORK/haproxy.log" >&2 2>/dev/null || true
 }
-trap 'rc=$?; stop_children; ((rc == 0)) || show_haproxy_log; (exit $rc); _cleanup' EXIT
+trap 'rc=$?; set +e; stop_children; ((rc == 0)) || show_haproxy_log; (exit $rc); _cleanup' EXIT
 
 # Backends: each answers GET with its name. "rogue" runs but is never registered.
 for name in p1 p2 p3 rogue; do

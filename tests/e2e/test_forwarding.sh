@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 
 UP_PID='' SILENT_PID=''
-trap 'rc=$?; kill $UP_PID $SILENT_PID 2>/dev/null || true; (exit $rc); _cleanup' EXIT
+trap 'rc=$?; set +e; kill $UP_PID $SILENT_PID 2>/dev/null || true; (exit $rc); _cleanup' EXIT
 
 # --- the upstream: srvd with a zone example.test, one RRset too big for UDP
 mkdir -p "$WORK/up-zones"

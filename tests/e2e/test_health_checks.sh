@@ -58,7 +58,7 @@ kill_backend() { # NAME
   wait "${!pid_var}" 2>/dev/null || true
 }
 answer() { echo "$2" >"$WORK/$1.status"; } # NAME CODE
-trap 'rc=$?; for p in "${BACKENDS[@]}"; do kill "$p" 2>/dev/null || true; done; (exit $rc); _cleanup' EXIT
+trap 'rc=$?; set +e; for p in "${BACKENDS[@]}"; do kill "$p" 2>/dev/null || true; done; (exit $rc); _cleanup' EXIT
 
 # until_ok SECONDS WHAT COMMAND...: retries COMMAND every 0.1 s; fails after SECONDS.
 until_ok() {
