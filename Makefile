@@ -2,13 +2,19 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: run test build setup clean
+.PHONY: run test bench build setup clean
 
 run: build
 	./$(BUILD)/srvd serve $(ARGS)
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# Not part of `make test`: minutes of dnsperf and wrk against Knot, NSD and PowerDNS (bench/).
+bench: build
+	./scripts/setup-bench.sh
+	SRVD=$(BUILD)/srvd bench/run.sh $(BENCH_ARGS)
+	SRVD=$(BUILD)/srvd bench/registry.sh $(BENCH_ARGS)
 
 build: setup
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_EXTRA)
