@@ -103,6 +103,11 @@ class Registry {
   /// Every instance changed or heartbeated since the last call, in key order, with its state
   /// as it is now (or its removal). Check runs that change nothing users see are not included.
   std::vector<StoredChange> take_unsaved();
+  /// True while (service, id) has a change not yet taken by take_unsaved(): the next batch
+  /// will write it, so what the store says about it now is older (etcd's watch holds it back).
+  bool has_unsaved(const std::string& service, const std::string& id) const {
+    return unsaved_.contains({service, id});
+  }
   /// The last batch take_unsaved() gave out is durable: what roll_back() returns to from now.
   void saved();
   /// It is not: every change not yet durable -- that batch's and any made since -- is undone,

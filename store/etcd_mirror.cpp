@@ -54,7 +54,9 @@ void RegistryMirror::apply(const std::string& key, const std::optional<EtcdKv>& 
                  prefix_.c_str());
     return;
   }
-  if (pending_.contains(key)) {
+  // A local change not yet handed to the writer counts as a write in flight: it will reach
+  // etcd after this, so this must not overwrite it (nor a full re-read, after a compaction).
+  if (pending_.contains(key) || registry_.has_unsaved(ids->first, ids->second)) {
     auto& held = held_[key];
     if (revision >= held.revision) {
       held = {kv, revision, snapshot};

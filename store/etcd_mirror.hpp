@@ -21,7 +21,8 @@ struct EtcdEvent {
 /// Lives on the control loop; the only code here that calls Registry::apply_stored.
 ///
 /// This replica applies its own writes to the registry before etcd has them, so what comes
-/// back from etcd must not undo them: while a key has a write in flight, its events are held
+/// back from etcd must not undo them: while a key has a write in flight (or a change the
+/// next batch will write, Registry::has_unsaved), its events are held
 /// back (only the newest is kept) and applied after the write only if etcd ordered them after
 /// it. Every key remembers the revision applied last; anything not newer is old news (echoes
 /// of our own puts included). Keys that are not "<prefix>/<service>/<id>" or values that

@@ -92,6 +92,23 @@ TEST_CASE("etcd mirror: an event held back while our write is in flight", "[etcd
   CHECK(mirror.pending() == 0);
 }
 
+TEST_CASE("etcd mirror: a local change the next batch will write is not overwritten", "[etcd]") {
+  registry::Registry reg(registry::ZoneConfig{});
+  reg.track_unsaved(true);
+  store::RegistryMirror mirror(reg, "/p");
+  const std::string key = store::instance_key("/p", "web", "a");
+  mirror.apply_events({put("a", 70, 3)}, 1000);
+  reg.upsert(instance("a", 90), 1000);  // a write through the API, acknowledged once saved
+  mirror.apply_snapshot({kv("a", 70, 5)}, 5, 1000);  // a full re-read, before the batch left
+  CHECK(port_of(reg, "a") == 90);
+  auto batch = reg.take_unsaved();
+  REQUIRE(batch.size() == 1);
+  CHECK(batch[0].instance->port == 90);  // what the store gets is the write itself
+  mirror.writing({key});
+  mirror.written({key}, {{key, 6}}, 1000);  // etcd ordered our put after the re-read
+  CHECK(port_of(reg, "a") == 90);
+}
+
 TEST_CASE("etcd mirror: a snapshot removes what is gone and sets the rest", "[etcd]") {
   registry::Registry reg(registry::ZoneConfig{});
   store::RegistryMirror mirror(reg, "/p");
