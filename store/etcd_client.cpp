@@ -247,7 +247,7 @@ EtcdReply EtcdClient::perform(std::string_view path, const std::string& body, Tr
       if (is_connect_failure(code)) {
         continue;
       }
-      return EtcdReply::failure(last_error, true);
+      return EtcdReply::failure(last_error, true, true);  // sent, but the answer never came
     }
     if (keep_going != nullptr) {
       return {};
@@ -261,7 +261,8 @@ EtcdReply EtcdClient::perform(std::string_view path, const std::string& body, Tr
           status >= 500);
     }
     if (auto why = error_of(parsed); !why.empty()) {
-      return EtcdReply::failure(std::move(why), grpc_unavailable(parsed));
+      const bool unavailable = grpc_unavailable(parsed);  // e.g. "request timed out"
+      return EtcdReply::failure(std::move(why), unavailable, unavailable);
     }
     if (parsed.contains("result") && parsed["result"].is_object()) {
       parsed = std::move(parsed["result"]);  // a one-message stream (lease keepalive)

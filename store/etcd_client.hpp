@@ -21,12 +21,16 @@ struct EtcdReply {
   nlohmann::json body;       ///< the response object (a stream message's "result" unwrapped)
   std::string error;         ///< empty on success; else why (curl's or etcd's words)
   bool unreachable = false;  ///< etcd could not be asked or did not answer (not a refusal)
+  /// The request reached etcd but no answer came back (a timeout, a reset, no quorum): etcd
+  /// may still apply it, e.g. when its members regain quorum. Writes can only be reported so.
+  bool ambiguous = false;
   bool ok() const { return error.empty(); }
 
-  static EtcdReply failure(std::string why, bool unreachable = false) {
+  static EtcdReply failure(std::string why, bool unreachable = false, bool ambiguous = false) {
     EtcdReply r;
     r.error = std::move(why);
     r.unreachable = unreachable;
+    r.ambiguous = ambiguous;
     return r;
   }
   static EtcdReply success(nlohmann::json body) {

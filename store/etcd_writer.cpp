@@ -91,6 +91,11 @@ WriteResult EtcdWriter::execute(WriteJob& job) {
     }
     availability_.diverged(reply.error);
     result.error = "etcd: " + reply.error;
+    if (reply.ambiguous) {
+      // Like any consensus store's timeout: the write was refused here, but etcd may still
+      // commit it when it recovers, and then every replica serves it.
+      result.error += " (etcd may still apply this write once it recovers)";
+    }
     return result;
   };
   for (const auto& change : job.batch) {

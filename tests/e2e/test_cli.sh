@@ -137,6 +137,8 @@ expect_refused deregister payment p1
 
 # --- watch: changes made by other commands show up within seconds, one line each; a
 # heartbeat or an unchanged re-registration is not a change.
+# A fresh TTL window for p2 first: on a loaded machine the commands above may take seconds.
+expect_ok heartbeat payment p2
 timeout 60 "$SRVD" watch payment --http "$ADDR" >"$WORK/watch.out" 2>"$WORK/watch.err" &
 WATCH_PID=$!
 # wait_line PATTERN WHAT: waits (5 s at most) for a line of watch's output matching PATTERN.
