@@ -9,6 +9,7 @@
 
 #include "dns/query.hpp"
 #include "dns/tcp_connection.hpp"
+#include "dns/udp_listener.hpp"
 #include "dns/upstream_tcp.hpp"
 
 namespace srvd::dns {
@@ -26,7 +27,7 @@ struct Forwarder::Pending {
   uint16_t client_flags = 0;
   Transport transport = Transport::udp;
   sockaddr_storage client{};
-  uv_udp_t* via = nullptr;
+  UdpListener* via = nullptr;     ///< the listener the UDP client asked
   TcpConnection* conn = nullptr;  ///< null once the connection closed
   size_t upstream = 0;            ///< index of the upstream asked now
   size_t tries = 0;
@@ -99,7 +100,7 @@ void Forwarder::close() {
   }
 }
 
-void Forwarder::forward_udp(std::span<const uint8_t> in, const sockaddr* client, uv_udp_t* via) {
+void Forwarder::forward_udp(std::span<const uint8_t> in, const sockaddr* client, UdpListener* via) {
   Pending* p = nullptr;
   start(in, p);
   if (p == nullptr) {
@@ -340,9 +341,8 @@ void Forwarder::fail(Pending& p) {
 
 void Forwarder::reply(Pending& p, size_t n) {
   if (p.transport == Transport::udp) {
-    uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(state_.response_body().data()),
-                               static_cast<unsigned>(n));
-    if (uv_udp_try_send(p.via, &buf, 1, reinterpret_cast<const sockaddr*>(&p.client)) < 0) {
+    if (!p.via->send_to(state_.response_body().first(n),
+                        reinterpret_cast<const sockaddr*>(&p.client))) {
       ++state_.ctx.counters.send_failed;
     }
   } else if (p.conn != nullptr) {

@@ -16,6 +16,7 @@
 namespace srvd::dns {
 
 class TcpConnection;
+class UdpListener;
 class UpstreamTcp;
 
 /// One loop's forwarder: a UDP socket per address family towards the upstreams, a fixed table
@@ -39,8 +40,9 @@ class Forwarder {
   /// final uv_run, which delivers the close callbacks.
   void close();
 
-  /// Forwards the query `in` from a UDP client at `client`, answered later through `via`.
-  void forward_udp(std::span<const uint8_t> in, const sockaddr* client, uv_udp_t* via);
+  /// Forwards the query `in` from a UDP client at `client`, answered later through `via`'s
+  /// socket (UdpListener::send_to). `in` and `client` are copied; `via` must outlive this.
+  void forward_udp(std::span<const uint8_t> in, const sockaddr* client, UdpListener* via);
   /// Forwards the query `in` from a TCP client; the answer goes to conn->send_response().
   void forward_tcp(std::span<const uint8_t> in, TcpConnection* conn);
   /// `conn` is closing: its queries are still completed upstream, but answered to no one.

@@ -40,8 +40,9 @@ struct LoopState {
   uint64_t tcp_timeouts = 0;
   /// Set by the loop when --upstream is given: takes the queries handle_query marks `forward`.
   Forwarder* forwarder = nullptr;
-  /// alloc_cb hands out this slab for every read, UDP and TCP: libuv calls alloc and read
-  /// back to back on the loop thread, so one slab serves all handles.
+  /// alloc_cb hands out this slab for every TCP read and the forwarder's upstream answers:
+  /// libuv calls alloc and read back to back on the loop thread, so one slab serves all
+  /// handles. The UDP listener reads its batches into buffers of its own (udp_listener.hpp).
   std::array<uint8_t, 65536> slab{};
   /// Responses are encoded at offset 2, leaving room for the TCP length prefix (RFC 1035
   /// §4.2.2) so TCP can send prefix and message as one buffer.

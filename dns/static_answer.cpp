@@ -84,7 +84,8 @@ bool is_negative(const Answer& a) {
 Answer with_static_zones(const registry::Snapshot& snapshot, const Question& q,
                          const Answer& registry_answer) {
   const registry::StaticZones* zones = snapshot.static_zones();
-  if (zones == nullptr) {
+  // No zones (an empty --zones directory too): skip the suffix matching on every query.
+  if (zones == nullptr || zones->zones.empty()) {
     return registry_answer;
   }
   int registry_label = suffix_label(q, snapshot.apex().domain_wire);

@@ -3,13 +3,20 @@
 // its free() as mismatched with operator new: a false positive, as both are ours here.
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <memory>
 #include <new>
+#include <string>
 
+#include "dns/listen_socket.hpp"
+#include "dns/udp_listener.hpp"
 #include "dns/zone_loader.hpp"
 #include "test_dns_support.hpp"
 
@@ -170,4 +177,54 @@ TEST_CASE("alloc: static zones and the forwarding hook allocate nothing", "[dns]
   CHECK(g_allocations.load() == 0);
   CHECK(total > 0);
   CHECK(ctx.forward);
+}
+
+TEST_CASE("alloc: a UDP batch, received, answered and sent, allocates nothing", "[dns][alloc]") {
+  auto state = std::make_unique<LoopState>(LoopOptions{});
+  REQUIRE(uv_loop_init(&state->loop) == 0);
+  state->current = demo_snapshot();
+  uint16_t port = 0;
+  std::string error;
+  auto pairs = bind_socket_pairs(loopback(0), 1, port, error);
+  REQUIRE(pairs.size() == 1);
+  auto udp = std::make_unique<UdpListener>(*state);
+  REQUIRE(udp->open(pairs[0].udp.release()) == 0);
+  int client = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+  REQUIRE(client >= 0);
+  sockaddr_storage to = loopback(port);
+  auto send_all = [&](int count) {
+    for (int i = 0; i < count; ++i) {
+      auto q = make_query(i % 2 != 0 ? "_payment._tcp.svc.internal." : "nosuch.svc.internal.",
+                          i % 2 != 0 ? LDNS_RR_TYPE_SRV : LDNS_RR_TYPE_A,
+                          {.id = static_cast<uint16_t>(i), .edns_payload = 1232});
+      REQUIRE(::sendto(client, q.data(), q.size(), 0, reinterpret_cast<const sockaddr*>(&to),
+                       sizeof(sockaddr_in)) == static_cast<ssize_t>(q.size()));
+    }
+  };
+  auto received = [&] {
+    std::array<uint8_t, 2048> buf{};
+    int n = 0;
+    while (::recv(client, buf.data(), buf.size(), 0) > 0) {
+      ++n;
+    }
+    return n;
+  };
+  send_all(1);  // warm-up: libuv's first poll registers the descriptor with epoll
+  uv_run(&state->loop, UV_RUN_NOWAIT);
+  CHECK(received() == 1);
+
+  constexpr int kQueued = static_cast<int>(UdpListener::kBatch) + 8;  // a full batch and a part
+  send_all(kQueued);  // loopback: queued at the listener when sendto returns
+  g_allocations = 0;
+  g_counting = true;
+  uv_run(&state->loop, UV_RUN_NOWAIT);
+  g_counting = false;
+  CHECK(g_allocations.load() == 0);
+  CHECK(state->ctx.counters.queries == kQueued + 1);
+  CHECK(received() == kQueued);
+
+  ::close(client);
+  udp->close();
+  uv_run(&state->loop, UV_RUN_DEFAULT);
+  CHECK(uv_loop_close(&state->loop) == 0);
 }

@@ -1,0 +1,165 @@
+// test_dns_udp_batch.cpp -- recvmmsg/sendmmsg batches: every queued query gets its own answer.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "dns/listen_socket.hpp"
+#include "dns/loop.hpp"
+#include "dns/udp_listener.hpp"
+#include "test_dns_support.hpp"
+
+using namespace srvd::dns;
+using namespace srvd::dns::test;
+using Bytes = std::vector<uint8_t>;
+
+namespace {
+
+// An unconnected client socket on its own source port, with a receive timeout.
+struct Sender {
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  Sender() {
+    REQUIRE(fd >= 0);
+    timeval tv{3, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  Sender(const Sender&) = delete;
+  Sender& operator=(const Sender&) = delete;
+  ~Sender() { ::close(fd); }
+  void send_to(const Bytes& b, uint16_t port) const {
+    sockaddr_storage to = loopback(port);
+    REQUIRE(::sendto(fd, b.data(), b.size(), 0, reinterpret_cast<const sockaddr*>(&to),
+                     sizeof(sockaddr_in)) == static_cast<ssize_t>(b.size()));
+  }
+  std::optional<Bytes> recv() const {
+    Bytes b(65535);
+    ssize_t n = ::recv(fd, b.data(), b.size(), 0);
+    if (n <= 0) {
+      return std::nullopt;
+    }
+    b.resize(static_cast<size_t>(n));
+    return b;
+  }
+};
+
+struct Expected {
+  Bytes question;  ///< the query's question section as sent (its case, 0x20)
+  uint8_t rcode;
+  size_t answers;
+};
+
+// Query k of client c: SRV with EDNS, a mixed-case A, NXDOMAIN, TXT with a large EDNS size.
+Bytes query_for(int c, int k, uint16_t id, Expected& e) {
+  switch (k) {
+    case 0:
+      e = {{}, LDNS_RCODE_NOERROR, 3};
+      return make_query("_payment._tcp.svc.internal.", LDNS_RR_TYPE_SRV,
+                        {.id = id, .edns_payload = 1232});
+    case 1:
+      e = {{}, LDNS_RCODE_NOERROR, 1};
+      return make_query(c % 2 != 0 ? "A1.PayMent.svc.INTERNAL." : "a2.pAYMENT.Svc.internal.",
+                        LDNS_RR_TYPE_A, {.id = id});
+    case 2: {
+      e = {{}, LDNS_RCODE_NXDOMAIN, 0};
+      std::string name = "nosuch" + std::to_string(c) + ".svc.internal.";
+      return make_query(name.c_str(), LDNS_RR_TYPE_A, {.id = id});
+    }
+    default:
+      e = {{}, LDNS_RCODE_NOERROR, 1};
+      return make_query("a1.payment.svc.internal.", LDNS_RR_TYPE_TXT,
+                        {.id = id, .edns_payload = 4096});
+  }
+}
+
+// Up to the end of the first question (one name, type, class), from byte 12.
+Bytes question_of(const Bytes& m) {
+  size_t i = kHeaderSize;
+  while (i < m.size() && m[i] != 0) {
+    i += 1 + m[i];
+  }
+  return Bytes(m.begin() + kHeaderSize, m.begin() + static_cast<long>(std::min(i + 5, m.size())));
+}
+
+}  // namespace
+
+TEST_CASE("udp: a backlog from many clients is answered in batches, each to its sender",
+          "[dns][udp]") {
+  // With 4096 the answer arena holds 16 answers, so batches are also sent in parts.
+  uint16_t payload = GENERATE(1232, 4096);
+  LoopOptions options;
+  options.edns_payload = payload;
+  uint16_t port = 0;
+  std::string error;
+  auto pairs = bind_socket_pairs(loopback(0), 1, port, error);
+  REQUIRE(pairs.size() == 1);
+  // Room for the whole backlog before the loop reads any of it (capped by rmem_max).
+  int rcvbuf = 4 << 20;
+  setsockopt(pairs[0].udp.get(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  std::function<void()> on_applied = [] {};
+  DnsLoop loop(options, demo_snapshot(), on_applied);
+  REQUIRE(loop.open(pairs[0].udp.release(), pairs[0].tcp.release()) == 0);
+
+  // 50 source ports × 4 queries, all queued before the loop runs: more than kMaxRounds full
+  // batches in the first wakeup, then the rest in partial ones. One datagram is too big to
+  // read and is dropped without disturbing its neighbours.
+  constexpr int kClients = 50;
+  constexpr int kPerClient = 4;
+  static_assert(kClients * kPerClient > UdpListener::kBatch * UdpListener::kMaxRounds);
+  std::vector<std::unique_ptr<Sender>> clients;
+  std::vector<std::map<uint16_t, Expected>> expected(kClients);
+  for (int c = 0; c < kClients; ++c) {
+    clients.push_back(std::make_unique<Sender>());
+  }
+  for (int k = 0; k < kPerClient; ++k) {  // interleaved, as concurrent clients arrive
+    for (int c = 0; c < kClients; ++c) {
+      auto id = static_cast<uint16_t>(1000 + c * kPerClient + k);
+      Expected e;
+      Bytes q = query_for(c, k, id, e);
+      e.question = question_of(q);
+      expected[static_cast<size_t>(c)][id] = e;
+      clients[static_cast<size_t>(c)]->send_to(q, port);
+      if (c == kClients / 2 && k == 1) {
+        Bytes huge = make_query("payment.svc.internal.", LDNS_RR_TYPE_A, {.id = 7});
+        huge.resize(UdpListener::kMaxQuery + 1, 0xEE);
+        clients[0]->send_to(huge, port);
+      }
+    }
+  }
+  REQUIRE(loop.run());
+
+  size_t answered = 0;
+  for (int c = 0; c < kClients; ++c) {
+    auto& mine = expected[static_cast<size_t>(c)];
+    for (int k = 0; k < kPerClient; ++k) {
+      auto wire = clients[static_cast<size_t>(c)]->recv();
+      REQUIRE(wire);
+      Reply r = parse_reply(std::move(*wire));
+      uint16_t id = ldns_pkt_id(r.pkt.get());
+      INFO("client " << c << " got id " << id);
+      auto it = mine.find(id);
+      REQUIRE(it != mine.end());  // not another client's answer, not twice
+      CHECK(question_of(r.wire) == it->second.question);
+      CHECK(ldns_pkt_qr(r.pkt.get()));
+      CHECK(ldns_pkt_get_rcode(r.pkt.get()) == it->second.rcode);
+      CHECK(answer(r).size() == it->second.answers);
+      CHECK(!ldns_pkt_tc(r.pkt.get()));
+      mine.erase(it);
+      ++answered;
+    }
+  }
+  CHECK(answered == kClients * kPerClient);
+  loop.request_stop();
+  loop.join();
+  const QueryCounters& counters = loop.state().ctx.counters;
+  CHECK(counters.queries == kClients * kPerClient);
+  CHECK(counters.dropped == 1);  // the oversized datagram
+  CHECK(counters.send_failed == 0);
+  CHECK(counters.nxdomain == kClients);
+}
