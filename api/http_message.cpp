@@ -43,7 +43,9 @@ std::string serialize(const Response& response, const Framing& framing) {
   out += std::to_string(response.status);
   out += ' ';
   out += reason_phrase(response.status);
-  out += "\r\nContent-Type: application/json\r\nContent-Length: ";
+  out += "\r\nContent-Type: ";
+  out += response.content_type;
+  out += "\r\nContent-Length: ";
   // HEAD announces the length the GET body would have (RFC 9110 §8.6).
   out += std::to_string(response.body.size());
   out += "\r\nX-Srvd-Index: ";

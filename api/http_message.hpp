@@ -19,9 +19,11 @@ struct Request {
 /// One response; the connection adds the status line, framing and connection headers.
 struct Response {
   int status = 200;
-  std::string body;    ///< JSON text, sent with Content-Type: application/json
+  std::string body;    ///< JSON text unless content_type says otherwise
   uint64_t index = 0;  ///< the registry index when it was made: the X-Srvd-Index header
   std::string allow;   ///< the Allow header of a 405 (RFC 9110 §15.5.6), else empty
+  /// The Content-Type header; JSON unless a route says otherwise (/metrics: Prometheus text).
+  std::string_view content_type = "application/json";
 };
 
 /// The reason phrase for `status` ("OK", "Not Found", ...).

@@ -37,6 +37,9 @@ class Visibility {
   /// Non-empty while the store refuses writes (etcd unreachable): writes then get 503 with this
   /// message at once, and /healthz reports "degraded" with it.
   virtual std::string store_unavailable() const { return {}; }
+  /// Appends Prometheus text-format samples (with # HELP and # TYPE lines) about publishing
+  /// and durability to `out`, for GET /metrics. The default has none.
+  virtual void append_metrics(std::string& out) const { (void)out; }
 };
 
 /// Serves the HTTP API on `loop` (the control loop, the registry's only writer).

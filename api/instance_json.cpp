@@ -278,6 +278,151 @@ nlohmann::ordered_json instance_to_json(const registry::Instance& inst) {
   return j;
 }
 
+void append_json_string(std::string& out, std::string_view s) {
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+      // Escapes, UTF-8 and its validation: exactly as nlohmann does it (rare in names).
+      out += nlohmann::json(std::string(s)).dump(-1, ' ', false,
+                                                 nlohmann::json::error_handler_t::replace);
+      return;
+    }
+  }
+  out += '"';
+  out += s;
+  out += '"';
+}
+
+namespace {
+
+void append_key(std::string& out, std::string_view key) {
+  out += '"';
+  out += key;  // our own keys: plain ASCII
+  out += "\":";
+}
+
+void append_time_or_null(std::string& out, int64_t ms) {
+  if (ms == 0) {
+    out += "null";
+  } else {
+    out += '"';
+    out += format_time_ms(ms);
+    out += '"';
+  }
+}
+
+}  // namespace
+
+void append_instance_json(std::string& out, const registry::Instance& inst) {
+  out += '{';
+  append_key(out, "service");
+  append_json_string(out, inst.service);
+  out += ',';
+  append_key(out, "id");
+  append_json_string(out, inst.id);
+  out += ',';
+  append_key(out, "address");
+  append_json_string(out, inst.address.text);
+  out += ',';
+  append_key(out, "port");
+  out += std::to_string(inst.port);
+  out += ',';
+  append_key(out, "protocol");
+  append_json_string(out, registry::to_string(inst.protocol));
+  out += ',';
+  append_key(out, "priority");
+  out += std::to_string(inst.priority);
+  out += ',';
+  append_key(out, "weight");
+  out += std::to_string(inst.weight);
+  out += ',';
+  append_key(out, "tags");
+  out += '[';
+  for (size_t i = 0; i < inst.tags.size(); ++i) {
+    if (i != 0) {
+      out += ',';
+    }
+    append_json_string(out, inst.tags[i]);
+  }
+  out += "],";
+  append_key(out, "meta");
+  out += '{';
+  bool first = true;
+  for (const auto& [k, v] : inst.meta) {
+    if (!first) {
+      out += ',';
+    }
+    first = false;
+    append_json_string(out, k);
+    out += ':';
+    append_json_string(out, v);
+  }
+  out += "},";
+  append_key(out, "status");
+  append_json_string(out, registry::to_string(inst.status));
+  out += ',';
+  append_key(out, "status_reason");
+  append_json_string(out, inst.status_reason);
+  out += ',';
+  append_key(out, "registered_at");
+  append_json_string(out, format_time_ms(inst.registered_at_ms));
+  out += ',';
+  append_key(out, "updated_at");
+  append_json_string(out, format_time_ms(inst.updated_at_ms));
+  out += ',';
+  append_key(out, "create_index");
+  out += std::to_string(inst.create_index);
+  out += ',';
+  append_key(out, "modify_index");
+  out += std::to_string(inst.modify_index);
+  out += ',';
+  append_key(out, "source");
+  append_json_string(out, registry::to_string(inst.source));
+  out += ',';
+  if (inst.ttl_ms != 0) {
+    append_key(out, "ttl");
+    append_json_string(out, registry::format_duration(inst.ttl_ms));
+    out += ',';
+  }
+  if (inst.deregister_after_ms != 0) {
+    append_key(out, "deregister_after");
+    append_json_string(out, registry::format_duration(inst.deregister_after_ms));
+    out += ',';
+  }
+  if (inst.check) {
+    const auto& c = *inst.check;
+    append_key(out, "check");
+    out += '{';
+    append_key(out, c.kind == registry::CheckSpec::Kind::http ? "http" : "tcp");
+    append_json_string(out, c.target);
+    out += ',';
+    append_key(out, "interval");
+    append_json_string(out, registry::format_duration(c.interval_ms));
+    out += ',';
+    append_key(out, "timeout");
+    append_json_string(out, registry::format_duration(c.timeout_ms));
+    out += ',';
+    append_key(out, "rise");
+    out += std::to_string(c.rise);
+    out += ',';
+    append_key(out, "fall");
+    out += std::to_string(c.fall);
+    out += "},";
+  }
+  append_key(out, "check_output");
+  append_json_string(out, inst.check_output);
+  out += ',';
+  append_key(out, "checked_at");
+  append_time_or_null(out, inst.checked_at_ms);
+  out += ',';
+  append_key(out, "status_changed_at");
+  append_time_or_null(out, inst.status_changed_at_ms);
+  out += ',';
+  append_key(out, "heartbeat_at");
+  append_time_or_null(out, inst.heartbeat_at_ms);
+  out += '}';
+}
+
 Parsed<registry::Instance> instance_from_json(const json& body, std::string_view service,
                                               std::string_view id) {
   if (!body.is_object()) {

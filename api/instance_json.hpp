@@ -21,6 +21,14 @@ std::string format_time_ms(int64_t unix_ms);
 /// The contract's instance object, keys in the contract's order (service, id, address, ...).
 nlohmann::ordered_json instance_to_json(const registry::Instance& instance);
 
+/// Appends instance_to_json(instance) as compact JSON text, byte for byte what
+/// `.dump(-1, ' ', false, error_handler_t::replace)` gives, without building the JSON tree:
+/// the hot path of every write's response and of the list reads.
+void append_instance_json(std::string& out, const registry::Instance& instance);
+/// Appends `s` as a JSON string, as nlohmann's dump (no ASCII escaping, invalid UTF-8
+/// replaced) writes it.
+void append_json_string(std::string& out, std::string_view s);
+
 /// Reads the body of `PUT /v1/services/{service}/instances/{id}`. Checks JSON types,
 /// integer ranges, unknown fields and the address literal; `service` and `id` come from the
 /// URL and are left for the registry to validate as DNS labels. Never throws.

@@ -45,6 +45,7 @@ std::vector<std::string_view> split_path(std::string_view path) {
 enum class Resource {
   none,
   healthz,
+  metrics,
   services,
   service,
   instance,
@@ -67,6 +68,9 @@ Target match(std::string_view path) {
   }
   if (s.size() == 1 && s[0] == "healthz") {
     return {Resource::healthz, {}, {}};
+  }
+  if (s.size() == 1 && s[0] == "metrics") {
+    return {Resource::metrics, {}, {}};
   }
   if (s.size() < 2 || s[0] != "v1" || s[1] != "services") {
     return {};
@@ -95,6 +99,7 @@ Target match(std::string_view path) {
 std::string_view allowed_methods(Resource r) {
   switch (r) {
     case Resource::healthz:
+    case Resource::metrics:
     case Resource::services:
     case Resource::service:
       return "GET, HEAD";
@@ -187,22 +192,73 @@ std::variant<bool, std::string> healthy_only(std::string_view query) {
   return healthy;
 }
 
-ojson instances_json(const registry::Registry::Service& service, bool healthy) {
-  ojson list = ojson::array();
+/// The instances of `service` (served ones only with `healthy`) as a JSON array, appended.
+void append_instances(std::string& out, const registry::Registry::Service& service,
+                      bool healthy) {
+  out += '[';
+  bool first = true;
   for (const auto& [id, inst] : service) {
     if (!healthy || registry::is_served(inst.status)) {
-      list.push_back(instance_to_json(inst));
+      if (!first) {
+        out += ',';
+      }
+      first = false;
+      append_instance_json(out, inst);
     }
   }
-  return list;
+  out += ']';
+}
+
+/// A 200 whose body is already JSON text (made without a JSON tree: reads and writes are hot).
+Response text_response(int status, std::string body, uint64_t index) {
+  body += '\n';
+  return Response{.status = status, .body = std::move(body), .index = index, .allow = {}};
+}
+
+/// One Prometheus sample with its HELP and TYPE lines (text format 0.0.4).
+void append_sample(std::string& out, std::string_view name, std::string_view type,
+                   std::string_view help, uint64_t value) {
+  out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+  out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+  out.append(name).append(" ").append(std::to_string(value)).append("\n");
+}
+
+/// GET /metrics: the registry's size and index, then what the Visibility (publisher, store)
+/// counts. O(services).
+Outcome get_metrics(const registry::Registry& reg, const Visibility& visibility) {
+  uint64_t instances = 0;
+  for (const auto& [name, service] : reg.services()) {
+    instances += service.size();
+  }
+  std::string out;
+  append_sample(out, "srvd_registry_index", "gauge", "The registry's change index.", reg.index());
+  append_sample(out, "srvd_services", "gauge", "Registered services.", reg.services().size());
+  append_sample(out, "srvd_instances", "gauge", "Registered instances, served or not.",
+                instances);
+  visibility.append_metrics(out);
+  return {Response{.status = 200,
+                   .body = std::move(out),
+                   .index = reg.index(),
+                   .allow = {},
+                   .content_type = "text/plain; version=0.0.4; charset=utf-8"}};
 }
 
 Outcome get_services(const registry::Registry& reg) {
-  ojson services = ojson::array();
+  std::string body = "{\"index\":" + std::to_string(reg.index()) + ",\"services\":[";
+  bool first = true;
   for (const auto& [name, service] : reg.services()) {  // std::map: sorted by name
-    services.push_back(ojson{{"name", name}, {"instances", instances_json(service, false)}});
+    if (!first) {
+      body += ',';
+    }
+    first = false;
+    body += "{\"name\":";
+    append_json_string(body, name);
+    body += ",\"instances\":";
+    append_instances(body, service, false);
+    body += '}';
   }
-  return {json_response(200, ojson{{"index", reg.index()}, {"services", services}}, reg.index())};
+  body += "]}";
+  return {text_response(200, std::move(body), reg.index())};
 }
 
 Outcome get_service(const registry::Registry& reg, std::string_view name, std::string_view query) {
@@ -216,11 +272,12 @@ Outcome get_service(const registry::Registry& reg, std::string_view name, std::s
   }
   // find() compares case-insensitively; the canonical name is any instance's (all lowercase).
   const std::string& canonical = service->begin()->second.service;
-  return {json_response(200,
-                        ojson{{"index", reg.index()},
-                              {"name", canonical},
-                              {"instances", instances_json(*service, std::get<bool>(healthy))}},
-                        reg.index())};
+  std::string body = "{\"index\":" + std::to_string(reg.index()) + ",\"name\":";
+  append_json_string(body, canonical);
+  body += ",\"instances\":";
+  append_instances(body, *service, std::get<bool>(healthy));
+  body += '}';
+  return {text_response(200, std::move(body), reg.index())};
 }
 
 /// A write's result: the response for `Applied` (key `key` holds the instance), or the
@@ -238,12 +295,22 @@ Outcome write_outcome(const registry::Result<Applied>& result, const registry::R
   // An unchanged write still waits for its instance's last change to be served: another
   // client's identical PUT may have made it a moment ago.
   const uint64_t visible_at = applied.index != 0 ? applied.index : applied.instance.modify_index;
-  ojson body{{"index", reg.index()}, {key, instance_to_json(applied.instance)}};
+  std::string body;
+  body.reserve(768);
+  body += "{\"index\":";
+  body += std::to_string(reg.index());
+  body += ",\"";
+  body += key;
+  body += "\":";
+  append_instance_json(body, applied.instance);
   if (drain) {
-    body["drain_seconds"] = applied.drain_seconds;
-    body["drain_until"] = format_time_ms(now_ms + int64_t{applied.drain_seconds} * 1000);
+    body += ",\"drain_seconds\":";
+    body += std::to_string(applied.drain_seconds);
+    body += ",\"drain_until\":";
+    append_json_string(body, format_time_ms(now_ms + int64_t{applied.drain_seconds} * 1000));
   }
-  return {json_response(status, body, reg.index()), visible_at};
+  body += '}';
+  return {text_response(status, std::move(body), reg.index()), visible_at};
 }
 
 std::optional<json> parse_json(const std::string& body, std::string& error) {
@@ -305,6 +372,8 @@ Outcome dispatch_matched(const Request& req, RouteContext& ctx, const Target& t)
       }
       return {json_response(200, body, reg.index())};
     }
+    case Resource::metrics:
+      return get_metrics(reg, ctx.visibility);
     case Resource::services:
       return get_services(reg);
     case Resource::service:

@@ -73,6 +73,11 @@ struct Instance {
   int64_t updated_at_ms = 0;         ///< Unix time of the last change of any kind
   uint64_t create_index = 0;         ///< change index that created it
   uint64_t modify_index = 0;         ///< change index of its last change
+
+  /// The Registry's bookkeeping, not part of the instance: the time of its entry in the
+  /// Registry's deadline queue (0: none). Copies carry a stale value, which the Registry
+  /// ignores when an instance comes back to it (restore, roll-back, a store's change).
+  int64_t deadline_queued_ms = 0;
 };
 
 inline bool is_served(Status s) { return s == Status::healthy || s == Status::warning; }

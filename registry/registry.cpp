@@ -2,6 +2,7 @@
 #include "registry/registry.hpp"
 
 #include <algorithm>
+#include <array>
 #include <stdexcept>
 
 #include "registry/render.hpp"
@@ -123,6 +124,7 @@ Result<Applied> Registry::upsert(Instance in, int64_t now_ms) {
     inst.create_index = old.create_index;
     inst.updated_at_ms = old.updated_at_ms;
     inst.modify_index = old.modify_index;
+    inst.deadline_queued_ms = old.deadline_queued_ms;
     if (inst.ttl_ms != 0) {
       inst.heartbeat_at_ms = now_ms;  // re-registering renews the TTL (issue 4 §1)
       if (inst.ttl_expired) {
@@ -142,11 +144,13 @@ Result<Applied> Registry::upsert(Instance in, int64_t now_ms) {
         mark_unsaved(old.service, old.id, &old, true);  // a renewal: etcd keeps TTLs in leases
       }
       old = std::move(inst);
+      schedule(old);
       return Applied{index_, false, old};  // idempotent: no change, no new index
     }
   } else {
     inst.registered_at_ms = now_ms;
     inst.create_index = index_ + 1;
+    inst.deadline_queued_ms = 0;
     inst.maintenance = false;
     inst.ttl_expired = false;
     inst.passes = 0;
@@ -165,6 +169,7 @@ Result<Applied> Registry::upsert(Instance in, int64_t now_ms) {
   dirty_.insert(inst.service);
   mark_unsaved(inst.service, inst.id, created ? nullptr : &it->second);
   Instance& stored = svc[inst.id] = std::move(inst);
+  schedule(stored);
   Applied applied{index_, created, stored};
   if (check_changed && runner_ != nullptr) {
     // Last: a runner may report synchronously, and the instance must be in place for that.
@@ -185,6 +190,7 @@ Result<Applied> Registry::remove(std::string_view service, std::string_view id, 
     return no_instance(service, id);
   }
   auto node = sit->second.extract(*i);
+  unschedule(node.mapped());
   if (sit->second.empty()) {
     services_.erase(sit);
   }
@@ -225,7 +231,9 @@ Result<Applied> Registry::set_status(std::string_view service, std::string_view 
   }
   bool reason_changed = inst->status_reason != reason;
   inst->status_reason = std::move(reason);
-  if (!settle(*inst, now_ms) && !reason_changed) {
+  const bool status_changed = settle(*inst, now_ms);
+  schedule(*inst);
+  if (!status_changed && !reason_changed) {
     Applied same{index_, false, *inst};
     same.drain_seconds = drain;
     return same;
@@ -264,6 +272,7 @@ Result<Applied> Registry::heartbeat(std::string_view service, std::string_view i
     inst->modify_index = ++index_;
     dirty_.insert(inst->service);
   }
+  schedule(*inst);  // back from expiry: its TTL runs again
   mark_unsaved(inst->service, inst->id, before ? &*before : nullptr, !changed);
   return Applied{index_, false, *inst};
 }
@@ -306,59 +315,132 @@ Result<Applied> Registry::record_check(std::string_view service, std::string_vie
     inst->modify_index = ++index_;
     dirty_.insert(inst->service);
     mark_unsaved(inst->service, inst->id, before ? &*before : nullptr);
+    schedule(*inst);  // critical now: deregister_after runs
   }
   return Applied{index_, false, *inst};
 }
 
+std::optional<int64_t> Registry::deadline_of(const Instance& inst) const {
+  std::optional<int64_t> next;
+  if (inst.ttl_ms != 0 && !inst.ttl_expired && !ttl_by_store_) {
+    next = inst.heartbeat_at_ms + static_cast<int64_t>(inst.ttl_ms);
+  }
+  if (inst.deregister_after_ms != 0 && inst.status == Status::critical) {
+    const int64_t t = inst.status_changed_at_ms + static_cast<int64_t>(inst.deregister_after_ms);
+    if (!next || t < *next) {
+      next = t;
+    }
+  }
+  return next;
+}
+
+void Registry::schedule(Instance& inst) {
+  const auto due = deadline_of(inst);
+  if (!due || (inst.deadline_queued_ms != 0 && inst.deadline_queued_ms <= *due)) {
+    return;  // nothing to do, or its entry comes up in time (then it is queued again)
+  }
+  unschedule(inst);
+  deadlines_.emplace(*due, Key{inst.service, inst.id});
+  inst.deadline_queued_ms = *due;
+}
+
+void Registry::unschedule(Instance& inst) {
+  if (inst.deadline_queued_ms != 0) {
+    deadlines_.erase({inst.deadline_queued_ms, Key{inst.service, inst.id}});
+    inst.deadline_queued_ms = 0;
+  }
+}
+
 size_t Registry::expire(int64_t now_ms) {
+  // The instances whose queue entries are due, in key order (the order changes get indexes).
+  std::set<Key> due;
+  while (!deadlines_.empty() && deadlines_.begin()->first <= now_ms) {
+    auto node = deadlines_.extract(deadlines_.begin());
+    ++deadlines_examined_;
+    auto& [at, key] = node.value();
+    auto sit = services_.find(key.first);
+    if (sit == services_.end()) {
+      continue;
+    }
+    auto iit = sit->second.find(key.second);
+    if (iit == sit->second.end() || iit->second.deadline_queued_ms != at) {
+      continue;  // stale: removed, or queued again since
+    }
+    iit->second.deadline_queued_ms = 0;
+    due.insert(std::move(key));
+  }
   size_t changed = 0;
-  std::vector<std::pair<std::string, std::string>> doomed;
-  for (auto& [name, svc] : services_) {
-    for (auto& [id, inst] : svc) {
-      if (inst.ttl_ms != 0 && !inst.ttl_expired && !ttl_by_store_ &&
-          inst.heartbeat_at_ms + static_cast<int64_t>(inst.ttl_ms) <= now_ms) {
-        const auto before = before_change(inst);
-        inst.ttl_expired = true;
-        inst.check_output = "TTL expired";
-        if (settle(inst, now_ms)) {
-          inst.updated_at_ms = now_ms;
-          inst.modify_index = ++index_;
-          dirty_.insert(name);
-          mark_unsaved(name, id, before ? &*before : nullptr);
-          ++changed;
-        }
+  std::vector<Key> doomed;
+  for (const auto& key : due) {
+    Instance& inst = services_.find(key.first)->second.find(key.second)->second;
+    const auto& [name, id] = key;
+    if (inst.ttl_ms != 0 && !inst.ttl_expired && !ttl_by_store_ &&
+        inst.heartbeat_at_ms + static_cast<int64_t>(inst.ttl_ms) <= now_ms) {
+      const auto before = before_change(inst);
+      inst.ttl_expired = true;
+      inst.check_output = "TTL expired";
+      if (settle(inst, now_ms)) {
+        inst.updated_at_ms = now_ms;
+        inst.modify_index = ++index_;
+        dirty_.insert(name);
+        mark_unsaved(name, id, before ? &*before : nullptr);
+        ++changed;
       }
-      if (inst.deregister_after_ms != 0 && inst.status == Status::critical &&
-          inst.status_changed_at_ms + static_cast<int64_t>(inst.deregister_after_ms) <= now_ms) {
-        doomed.emplace_back(name, id);
-      }
+    }
+    if (inst.deregister_after_ms != 0 && inst.status == Status::critical &&
+        inst.status_changed_at_ms + static_cast<int64_t>(inst.deregister_after_ms) <= now_ms) {
+      doomed.push_back(key);
     }
   }
   for (const auto& [service, id] : doomed) {
     remove(service, id, now_ms);
     ++changed;
   }
+  // What is left (a renewed TTL, the deregister_after that follows expiry) is queued again.
+  for (const auto& [service, id] : due) {
+    if (auto sit = services_.find(service); sit != services_.end()) {
+      if (auto iit = sit->second.find(id); iit != sit->second.end()) {
+        schedule(iit->second);
+      }
+    }
+  }
   return changed;
 }
 
 std::optional<int64_t> Registry::next_deadline_ms() const {
+  // Entries are at or before their instance's deadline, so the first live one whose deadline
+  // has not moved is the answer; moved ones (heartbeats) are weighed until no entry can beat it.
   std::optional<int64_t> next;
-  auto consider = [&next](int64_t t) {
-    if (!next || t < *next) {
-      next = t;
+  for (const auto& [at, key] : deadlines_) {
+    if (next && at >= *next) {
+      break;
     }
-  };
-  for (const auto& [name, svc] : services_) {
-    for (const auto& [id, inst] : svc) {
-      if (inst.ttl_ms != 0 && !inst.ttl_expired && !ttl_by_store_) {
-        consider(inst.heartbeat_at_ms + static_cast<int64_t>(inst.ttl_ms));
-      }
-      if (inst.deregister_after_ms != 0 && inst.status == Status::critical) {
-        consider(inst.status_changed_at_ms + static_cast<int64_t>(inst.deregister_after_ms));
-      }
+    auto sit = services_.find(key.first);
+    if (sit == services_.end()) {
+      continue;
+    }
+    auto iit = sit->second.find(key.second);
+    if (iit == sit->second.end() || iit->second.deadline_queued_ms != at) {
+      continue;
+    }
+    const auto due = deadline_of(iit->second);
+    if (due && (!next || *due < *next)) {
+      next = due;
     }
   }
   return next;
+}
+
+void Registry::set_ttl_by_store(bool on) {
+  ttl_by_store_ = on;
+  if (on) {
+    return;  // TTL entries are dropped as they come up
+  }
+  for (auto& [name, svc] : services_) {
+    for (auto& [id, inst] : svc) {
+      schedule(inst);
+    }
+  }
 }
 
 void Registry::set_check_runner(CheckRunner* runner) {
@@ -413,11 +495,16 @@ std::shared_ptr<const Snapshot> Registry::publish() {
   if (published_) {
     table = published_->table();
   }
+  // The shards copied by this publish, written in place by every later service in them.
+  std::array<std::shared_ptr<Snapshot::Shard>, Snapshot::kShards> copied;
   for (const auto& name : dirty_) {
-    // Copy only the shard this service lives in; the others stay shared.
-    auto& slot = table[Snapshot::shard_of(name)];
-    auto shard =
-        slot ? std::make_shared<Snapshot::Shard>(*slot) : std::make_shared<Snapshot::Shard>();
+    // Copy only the shard this service lives in (once); the others stay shared.
+    const size_t at = Snapshot::shard_of(name);
+    auto& slot = table[at];
+    auto& shard = copied[at];
+    if (!shard) {
+      shard = slot ? std::make_shared<Snapshot::Shard>(*slot) : std::make_shared<Snapshot::Shard>();
+    }
     auto pos = std::lower_bound(shard->begin(), shard->end(), name,
                                 [](const auto& r, const std::string& n) { return r->name < n; });
     bool present = pos != shard->end() && (*pos)->name == name;
@@ -431,7 +518,7 @@ std::shared_ptr<const Snapshot> Registry::publish() {
     } else {
       shard->insert(pos, render_service(name, sit->second, domain_wire_));
     }
-    slot = std::move(shard);
+    slot = shard;
   }
   dirty_.clear();
   published_ = std::make_shared<const Snapshot>(index_, render_apex(zone_, domain_wire_, index_),

@@ -77,6 +77,9 @@ class Registry {
   size_t expire(int64_t now_ms);
   /// The earliest deadline expire() would act on, or nullopt if none.
   std::optional<int64_t> next_deadline_ms() const;
+  /// How many deadline-queue entries expire() has looked at so far: a tick costs the due and
+  /// stale entries it pops, not one look per instance.
+  uint64_t deadline_entries_examined() const { return deadlines_examined_; }
   /// The runner that start()s and stop()s active checks as instances come and go (nullptr:
   /// none; checks then stay pending). Borrowed; must outlive the Registry or be reset. The
   /// previous runner's checks are stopped (etcd: a replica that loses the check leadership).
@@ -125,7 +128,7 @@ class Registry {
   bool apply_stored(const StoredChange& change, int64_t now_ms);
   /// etcd mode: leases expire TTL instances (the key is deleted everywhere), so expire() does
   /// not mark missed heartbeats critical itself; heartbeats still renew through the store.
-  void set_ttl_by_store(bool on) { ttl_by_store_ = on; }
+  void set_ttl_by_store(bool on);
 
   /// True when changes were made since the last publish().
   bool dirty() const { return !dirty_.empty() || published_ == nullptr || static_dirty_; }
@@ -150,6 +153,20 @@ class Registry {
   std::map<Key, std::optional<Instance>> in_flight_;  ///< the batch with the store, as taken
   /// The last durable state (nullopt: absent) of every key in unsaved_ or in_flight_.
   std::map<Key, std::optional<Instance>> undo_;
+  /// (time, key): for every instance with a deadline (a TTL heartbeat, deregister_after) an
+  /// entry at or before it, at the instance's deadline_queued_ms. Entries are not moved when
+  /// a deadline moves later (a heartbeat only stamps a time): expire() finds the instance not
+  /// due and queues it again at its real deadline. Entries of removed or re-queued instances
+  /// are stale and dropped when they come up.
+  std::set<std::pair<int64_t, Key>> deadlines_;
+  uint64_t deadlines_examined_ = 0;
+
+  /// When expire() next has work for `inst`, or nullopt if it has no deadline.
+  std::optional<int64_t> deadline_of(const Instance& inst) const;
+  /// Queues `inst` if its deadline is earlier than its queued entry (or it has none).
+  void schedule(Instance& inst);
+  /// Drops the live queue entry of `inst` (it is being removed or replaced).
+  void unschedule(Instance& inst);
 
   /// Records a change to (service, id) for the store; `before` is its state before the change
   /// (nullptr: it did not exist), kept for roll_back() if no durable state is known yet.

@@ -36,8 +36,11 @@ std::vector<StoredChange> Registry::take_unsaved() {
   out.reserve(unsaved_.size());
   for (auto& [key, renew_only] : unsaved_) {
     StoredChange change{key.first, key.second, std::nullopt, renew_only};
-    if (const Instance* inst = lookup(key.first, key.second)) {
-      change.instance = *inst;
+    // Keys are normalized already: a plain find, without lookup()'s lowercasing copies.
+    if (auto sit = services_.find(key.first); sit != services_.end()) {
+      if (auto iit = sit->second.find(key.second); iit != sit->second.end()) {
+        change.instance = iit->second;
+      }
     }
     in_flight_.insert_or_assign(key, change.instance);
     out.push_back(std::move(change));
@@ -87,6 +90,9 @@ void Registry::put_back(const Key& key, const std::optional<Instance>& state) {
   }
   const bool had_check = now != nullptr && now->check.has_value();
   const bool check_changed = !state || now == nullptr || now->check != state->check;
+  if (now != nullptr) {
+    unschedule(sit->second.find(id)->second);
+  }
   if (!state) {
     sit->second.erase(id);
     if (sit->second.empty()) {
@@ -95,6 +101,8 @@ void Registry::put_back(const Key& key, const std::optional<Instance>& state) {
   } else {
     Instance& put = services_[service][id] = *state;
     put.modify_index = index_ + 1;
+    put.deadline_queued_ms = 0;  // the copy's entry is long gone
+    schedule(put);
   }
   ++index_;
   dirty_.insert(service);
@@ -118,9 +126,13 @@ void Registry::restore(std::vector<Instance> instances, uint64_t index, int64_t 
     dirty_.insert(inst.service);
     const std::string service = inst.service;
     const std::string id = inst.id;
-    services_[service][id] = std::move(inst);
-    if (runner_ != nullptr && services_[service][id].check) {
-      runner_->start(service, id, *services_[service][id].check);
+    Instance& put = services_[service][id];
+    unschedule(put);
+    put = std::move(inst);
+    put.deadline_queued_ms = 0;
+    schedule(put);
+    if (runner_ != nullptr && put.check) {
+      runner_->start(service, id, *put.check);
     }
   }
 }
@@ -140,6 +152,7 @@ bool Registry::apply_stored(const StoredChange& change, int64_t now_ms) {
       return false;
     }
     const bool had_check = old->check.has_value();
+    unschedule(*old);
     sit->second.erase(change.id);
     if (sit->second.empty()) {
       services_.erase(sit);
@@ -154,6 +167,7 @@ bool Registry::apply_stored(const StoredChange& change, int64_t now_ms) {
   Instance next = *change.instance;
   next.service = change.service;
   next.id = change.id;
+  next.deadline_queued_ms = 0;
   if (old != nullptr) {
     // Fields the store does not keep stay as this process knows them.
     next.heartbeat_at_ms = old->heartbeat_at_ms;
@@ -169,7 +183,11 @@ bool Registry::apply_stored(const StoredChange& change, int64_t now_ms) {
   const bool check_changed = old == nullptr ? next.check.has_value() : old->check != next.check;
   next.modify_index = ++index_;
   dirty_.insert(change.service);
+  if (old != nullptr) {
+    unschedule(*old);
+  }
   Instance& stored = services_[change.service][change.id] = std::move(next);
+  schedule(stored);
   if (check_changed && runner_ != nullptr) {
     if (stored.check) {
       runner_->start(stored.service, stored.id, *stored.check);

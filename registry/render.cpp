@@ -25,9 +25,17 @@ void put_label(std::vector<uint8_t>& out, std::string_view label) {
 }
 
 std::vector<uint8_t> txt_rdata(const std::map<std::string, std::string>& meta) {
+  size_t size = 0;
+  for (const auto& [k, v] : meta) {
+    size += 2 + k.size() + v.size();
+  }
   std::vector<uint8_t> out;
+  out.reserve(std::max<size_t>(size, 1));  // one allocation per instance, not one per byte run
   for (const auto& [k, v] : meta) {  // validate_details keeps each under 256 bytes
-    put_label(out, k + "=" + v);
+    out.push_back(static_cast<uint8_t>(k.size() + 1 + v.size()));
+    out.insert(out.end(), k.begin(), k.end());
+    out.push_back('=');
+    out.insert(out.end(), v.begin(), v.end());
   }
   if (out.empty()) {
     out.push_back(0);  // a TXT RR holds at least one (here empty) string
@@ -71,6 +79,7 @@ std::shared_ptr<const ServiceRecords> render_service(const std::string& name,
                                                      const std::vector<uint8_t>& domain_wire) {
   auto rec = std::make_shared<ServiceRecords>();
   rec->name = name;
+  rec->instances.reserve(service.size());
   for (const auto& [id, inst] : service) {  // std::map: already sorted by id
     if (!is_served(inst.status)) {
       continue;
@@ -83,6 +92,7 @@ std::shared_ptr<const ServiceRecords> render_service(const std::string& name,
     s.priority = inst.priority;
     s.weight = inst.weight;
     s.port = inst.port;
+    s.srv_rdata.reserve(6 + 1 + id.size() + 1 + name.size() + domain_wire.size());
     put16(s.srv_rdata, inst.priority);
     put16(s.srv_rdata, inst.weight);
     put16(s.srv_rdata, inst.port);

@@ -1,10 +1,21 @@
 // durability.cpp -- batches of changes to the store, and the writes that wait for them.
 #include "srvd/durability.hpp"
 
+#include <chrono>
+#include <cstdio>
 #include <utility>
 #include <vector>
 
 namespace srvd {
+namespace {
+
+int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
 
 Durability::Durability(uv_loop_t* loop, registry::Registry& registry, registry::Store& store,
                        Publisher& publisher)
@@ -53,11 +64,17 @@ void Durability::on_prepare() {
     return;
   }
   saving_ = true;
-  store_.save(std::move(batch), registry_.index(), [this, number](std::string error) {
+  const size_t changes = batch.size();
+  const int64_t start = steady_ns();
+  store_.save(std::move(batch), registry_.index(), [this, number, changes, start](std::string error) {
     saving_ = false;
     if (closed_) {
       return;
     }
+    ++batches_;
+    changes_ += changes;
+    const auto took = static_cast<uint64_t>(steady_ns() - start);
+    save_ns_ += took;
     if (error.empty()) {
       registry_.saved();
       on_saved(number, error);
@@ -81,6 +98,22 @@ void Durability::on_saved(uint64_t batch, const std::string& error) {
   for (auto& then : ready) {
     then(error);
   }
+}
+
+void Durability::append_metrics(std::string& out) const {
+  publisher_.append_metrics(out);
+  char buf[640];
+  std::snprintf(buf, sizeof buf,
+                "# HELP srvd_store_batches_total Batches the store has saved or failed.\n"
+                "# TYPE srvd_store_batches_total counter\nsrvd_store_batches_total %llu\n"
+                "# HELP srvd_store_changes_total Instance changes in those batches.\n"
+                "# TYPE srvd_store_changes_total counter\nsrvd_store_changes_total %llu\n"
+                "# HELP srvd_store_save_seconds A batch handed to the store until it is durable.\n"
+                "# TYPE srvd_store_save_seconds summary\nsrvd_store_save_seconds_sum %.9f\n"
+                "srvd_store_save_seconds_count %llu\n",
+                static_cast<unsigned long long>(batches_), static_cast<unsigned long long>(changes_),
+                static_cast<double>(save_ns_) / 1e9, static_cast<unsigned long long>(batches_));
+  out += buf;
 }
 
 void Durability::close() {

@@ -36,6 +36,9 @@ class Durability final : public api::Visibility {
   /// Waits for the batch that holds this turn's changes, then for DNS to serve `index`.
   void after_write(uint64_t index, std::function<void(std::string error)> then) override;
   std::string store_unavailable() const override { return store_.unavailable(); }
+  /// The publisher's samples, then srvd_store_batches_total, srvd_store_changes_total and
+  /// srvd_store_save_seconds (a batch handed to the store until it is durable).
+  void append_metrics(std::string& out) const override;
   /// Closes the handle; waiting writes are dropped (their connections close with the server).
   void close();
 
@@ -51,6 +54,7 @@ class Durability final : public api::Visibility {
   bool saving_ = false;      ///< a batch is with the store
   bool closed_ = false;
   std::multimap<uint64_t, std::function<void(std::string)>> waiting_;  ///< by batch
+  uint64_t batches_ = 0, changes_ = 0, save_ns_ = 0;  ///< saved batches, their changes, time
 };
 
 }  // namespace srvd

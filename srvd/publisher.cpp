@@ -1,6 +1,9 @@
 // publisher.cpp -- snapshot publishing and read-your-writes acknowledgement.
 #include "srvd/publisher.hpp"
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <vector>
 
 namespace srvd {
@@ -13,6 +16,23 @@ struct Publisher::LongPoll {
 };
 
 namespace {
+
+int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+/// A summary (in seconds) from a sum in ns and a count, as Prometheus text.
+void append_summary(std::string& out, const char* name, const char* help, uint64_t sum_ns,
+                    uint64_t count) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "# HELP %s %s\n# TYPE %s summary\n%s_sum %.9f\n%s_count %llu\n", name, help,
+                name, name, static_cast<double>(sum_ns) / 1e9, name,
+                static_cast<unsigned long long>(count));
+  out += buf;
+}
 
 void close_poll_timer(uv_timer_t* timer) {
   uv_close(reinterpret_cast<uv_handle_t*>(timer), [](uv_handle_t* h) noexcept {
@@ -72,8 +92,35 @@ void Publisher::on_poll_timeout(LongPoll* poll) {
 
 void Publisher::on_prepare() {
   if (dns_ != nullptr && registry_.dirty()) {
-    dns_->publish(registry_.publish());
+    const int64_t start = steady_ns();
+    auto snapshot = registry_.publish();
+    const uint64_t index = snapshot->index();
+    dns_->publish(std::move(snapshot));
+    const int64_t end = steady_ns();
+    const auto took = static_cast<uint64_t>(end - start);
+    publish_ns_ += took;
+    ++publishes_;
+    publish_max_ns_ = std::max(publish_max_ns_, took);
+    if (unacked_index_ == 0) {
+      unacked_index_ = index;
+      unacked_since_ns_ = end;
+    }
   }
+}
+
+void Publisher::append_metrics(std::string& out) const {
+  append_summary(out, "srvd_publish_seconds",
+                 "Building a snapshot of the changed services and handing it to the DNS loops.",
+                 publish_ns_, publishes_);
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "# HELP srvd_publish_max_seconds The longest publish so far.\n"
+                "# TYPE srvd_publish_max_seconds gauge\nsrvd_publish_max_seconds %.9f\n",
+                static_cast<double>(publish_max_ns_) / 1e9);
+  out += buf;
+  append_summary(out, "srvd_publish_visible_seconds",
+                 "From handing a snapshot to the DNS loops until all of them serve it.",
+                 visible_ns_, visibles_);
 }
 
 void Publisher::on_ack() {
@@ -81,6 +128,11 @@ void Publisher::on_ack() {
     return;
   }
   uint64_t applied = dns_->applied_index();
+  if (unacked_index_ != 0 && applied >= unacked_index_) {
+    visible_ns_ += static_cast<uint64_t>(steady_ns() - unacked_since_ns_);
+    ++visibles_;
+    unacked_index_ = 0;
+  }
   // Take the ready ones out first: a callback may add waiters (a reply that starts a write).
   std::vector<std::function<void()>> ready;
   auto end = waiting_.upper_bound(applied);

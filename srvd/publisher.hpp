@@ -3,9 +3,11 @@
 
 #include <uv.h>
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <string>
 
 #include "api/http_server.hpp"
 #include "dns/server.hpp"
@@ -30,6 +32,9 @@ class Publisher final : public api::Visibility {
   void when_visible(uint64_t index, std::function<void()> then) override;
   void when_visible_within(uint64_t index, uint64_t timeout_ms,
                            std::function<void()> then) override;
+  /// srvd_publish_seconds (Registry::publish and the hand-over to the DNS loops) and
+  /// srvd_publish_visible_seconds (from the hand-over until every DNS loop serves it).
+  void append_metrics(std::string& out) const override;
   /// Closes the handles; the owner must keep this alive until the loop has run once more.
   void close();
 
@@ -51,6 +56,13 @@ class Publisher final : public api::Visibility {
   /// By index: a long-poll may wait for an index above the current one, so arrival order is
   /// not index order. Equal indexes keep arrival order.
   Waiting waiting_;
+
+  /// Sum (ns) and count of publishes, and the longest; the oldest publish not yet acknowledged
+  /// by every DNS loop (index 0: none) and the sum (ns) and count of those acknowledgements.
+  uint64_t publish_ns_ = 0, publishes_ = 0, publish_max_ns_ = 0;
+  uint64_t unacked_index_ = 0;
+  int64_t unacked_since_ns_ = 0;
+  uint64_t visible_ns_ = 0, visibles_ = 0;
 };
 
 }  // namespace srvd

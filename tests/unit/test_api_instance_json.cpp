@@ -126,3 +126,53 @@ TEST_CASE("instance_json: status bodies", "[instance_json]") {
       api::status_from_json(json::parse(R"({"status":"healthy","reason":5})"))));
   CHECK(std::holds_alternative<std::string>(api::status_from_json(json::parse("\"healthy\""))));
 }
+
+TEST_CASE("instance_json: the text writer gives nlohmann's bytes exactly", "[instance_json]") {
+  registry::Instance plain;
+  plain.service = "payment";
+  plain.id = "p1";
+  plain.address = *registry::parse_address("10.0.0.1");
+  plain.port = 8080;
+  plain.registered_at_ms = plain.updated_at_ms = plain.status_changed_at_ms = 1795888800123;
+  plain.create_index = 1;
+  plain.modify_index = 18446744073709551615ull;
+
+  registry::Instance full = plain;
+  full.address = *registry::parse_address("2001:db8::1");
+  full.protocol = registry::Protocol::udp;
+  full.priority = 0;
+  full.weight = 65535;
+  full.tags = {"blue", "quote\"back\\slash", "ctl\x01\x1f\n\t\r\b\f", "caf\xc3\xa9 \xe2\x82\xac",
+               "bad\xff\xfeutf8\xc3", "del\x7f", ""};
+  full.meta = {{"k", "v"}, {"w\"eird\n", "\xe6\x97\xa5\xe6\x9c\xac"}, {"", ""}};
+  full.status = registry::Status::maintenance;
+  full.status_reason = "disk \"full\"";
+  full.source = registry::Source::file;
+  full.ttl_ms = 90'000;
+  full.deregister_after_ms = 500;
+  full.check = registry::CheckSpec{.kind = registry::CheckSpec::Kind::http,
+                                   .target = "http://127.0.0.1:80/h?x=\"1\"",
+                                   .interval_ms = 10'000,
+                                   .timeout_ms = 2'000,
+                                   .rise = 3,
+                                   .fall = 100};
+  full.check_output = "HTTP 500: \x01\xc3";
+  full.checked_at_ms = 1;
+  full.heartbeat_at_ms = -1;
+
+  registry::Instance tcp = plain;
+  tcp.check = registry::CheckSpec{.kind = registry::CheckSpec::Kind::tcp,
+                                  .target = "localhost:22",
+                                  .interval_ms = 100,
+                                  .timeout_ms = 100,
+                                  .rise = 1,
+                                  .fall = 1};
+  tcp.status_changed_at_ms = 0;
+
+  for (const auto* inst : {&plain, &full, &tcp}) {
+    std::string text;
+    api::append_instance_json(text, *inst);
+    CHECK(text == api::instance_to_json(*inst).dump(-1, ' ', false,
+                                                     json::error_handler_t::replace));
+  }
+}

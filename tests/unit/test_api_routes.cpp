@@ -270,6 +270,19 @@ TEST_CASE("routes: /healthz reports ok and the index", "[routes]") {
   CHECK(f.call("HEAD", "/healthz").status == 200);
 }
 
+TEST_CASE("routes: /metrics is Prometheus text with the registry's size", "[routes]") {
+  Fixture f;
+  f.call("PUT", "/v1/services/payment/instances/p1", kPaymentP1);
+  f.call("PUT", "/v1/services/payment/instances/p2", R"({"address":"10.0.0.2","port":8080})");
+  Response r = f.call("GET", "/metrics");
+  CHECK(r.status == 200);
+  CHECK(r.content_type.starts_with("text/plain"));
+  CHECK_THAT(r.body, Catch::Contains("\nsrvd_registry_index 2\n"));
+  CHECK_THAT(r.body, Catch::Contains("# TYPE srvd_instances gauge\nsrvd_instances 2\n"));
+  CHECK_THAT(r.body, Catch::Contains("\nsrvd_services 1\n"));
+  CHECK(f.call("PUT", "/metrics").status == 405);
+}
+
 TEST_CASE("routes: unknown paths are 404 and wrong methods 405 with Allow", "[routes]") {
   Fixture f;
   for (const char* path :

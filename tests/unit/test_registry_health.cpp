@@ -142,6 +142,33 @@ TEST_CASE("health: TTL expiry, heartbeat, re-registration and deregister_after",
   CHECK(rejected(reg.heartbeat("web", "p1", T0)).kind == Rejection::Kind::invalid);
 }
 
+TEST_CASE("health: a tick looks at due deadlines only, not at every instance", "[registry]") {
+  Registry reg(
+      ZoneConfig{.domain = "svc.internal", .ttl = 5, .negative_ttl = 5, .ns_addresses = {}});
+  for (int i = 0; i < 1000; ++i) {
+    applied(reg.upsert(with_ttl("far" + std::to_string(i), 3'600'000, 60'000), T0));
+  }
+  applied(reg.upsert(with_ttl("near", 2000, 1000), T0));
+  for (int64_t now = T0 + 200; now < T0 + 2000; now += 200) {
+    CHECK(reg.expire(now) == 0);
+    applied(reg.heartbeat("web", "far7", now));  // moves a deadline later: no new entry
+  }
+  CHECK(reg.deadline_entries_examined() == 0);
+  CHECK(reg.next_deadline_ms() == T0 + 2000);
+  CHECK(reg.expire(T0 + 2000) == 1);
+  CHECK(reg.deadline_entries_examined() == 1);
+  CHECK(status_of(reg, "near") == Status::critical);
+  CHECK(reg.next_deadline_ms() == T0 + 3000);  // its deregister_after
+  CHECK(reg.expire(T0 + 3000) == 1);
+  CHECK(reg.deadline_entries_examined() == 2);
+  CHECK_FALSE(reg.find("web")->contains("near"));
+  // far0 is due first (far7 was renewed); its entry comes up once, far7's is moved on.
+  CHECK(reg.next_deadline_ms() == T0 + 3'600'000);
+  CHECK(reg.expire(T0 + 3'600'000) == 999);
+  CHECK(status_of(reg, "far7") == Status::healthy);
+  CHECK(reg.next_deadline_ms() == T0 + 1800 + 3'600'000);
+}
+
 TEST_CASE("health: check results with rise and fall; same status moves no index", "[registry]") {
   Registry reg(ZoneConfig{});
   FakeRunner runner;
