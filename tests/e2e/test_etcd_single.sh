@@ -16,28 +16,8 @@ assert_eq "A healthz at start" "200 ok" "$(healthz A)"
 assert_eq "B healthz at start" "200 ok" "$(healthz B)"
 
 # A backend for the active check: answers GET with the status in $WORK/backend.status.
-cat >"$WORK/backend.py" <<'PY'
-import http.server, os, sys
-work = sys.argv[1]
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        with open(f"{work}/backend.hits", "a") as f:
-            f.write("x\n")
-        with open(f"{work}/backend.status") as f:
-            code = int(f.read().strip())
-        self.send_response(code)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-    def log_message(self, *args):
-        pass
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-with open(f"{work}/backend.port.tmp", "w") as f:
-    f.write(str(s.server_address[1]))
-os.rename(f"{work}/backend.port.tmp", f"{work}/backend.port")
-s.serve_forever()
-PY
 echo 200 >"$WORK/backend.status"
-$PY "$WORK/backend.py" "$WORK" &
+$PY "$E2E_DIR/clients/status_http_server.py" "$WORK" backend &
 EXTRA_PIDS+=($!)
 until_ok 5 "check backend listening" test -f "$WORK/backend.port"
 BACKEND_PORT=$(cat "$WORK/backend.port")

@@ -10,26 +10,8 @@ DATA=$WORK/data
 DB=$DATA/registry.db
 
 # A check target answering GET with the status in $WORK/backend.status.
-cat >"$WORK/backend.py" <<'PY'
-import http.server, os, sys
-work = sys.argv[1]
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        with open(f"{work}/backend.status") as f:
-            code = int(f.read().strip())
-        self.send_response(code)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-    def log_message(self, *args):
-        pass
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-with open(f"{work}/backend.port.tmp", "w") as f:
-    f.write(str(s.server_address[1]))
-os.rename(f"{work}/backend.port.tmp", f"{work}/backend.port")
-s.serve_forever()
-PY
 echo 200 >"$WORK/backend.status"
-$PY "$WORK/backend.py" "$WORK" &
+$PY "$E2E_DIR/clients/status_http_server.py" "$WORK" backend &
 BACKEND_PID=$!
 trap 'rc=$?; set +e; kill "$BACKEND_PID" 2>/dev/null; wait "$BACKEND_PID" 2>/dev/null; (exit $rc); _cleanup' EXIT
 for ((i = 0; i < 100; i++)); do
