@@ -4,12 +4,17 @@
 Writes, into OUT:
   svc.internal.zone   the RFC 1035 master file equivalent to what srvd serves for the
                       registrations below (SOA/NS as srvd answers them, TTL 5)
-  queries-a.txt       dnsperf input: 50% SRV / 40% A (half service, half instance) /
-                      10% NXDOMAIN, shuffled with a fixed seed
+  queries-a.txt       dnsperf input: 50% SRV / 40% address (half service names, half
+                      instance names; A and AAAA in proportion to the IPv4 and IPv6
+                      instances) / 10% NXDOMAIN, shuffled with a fixed seed
 and, with --register HOST:PORT, registers the instances in a running srvd over HTTP
 (one kept-alive connection per worker thread, --workers of them).
 
-Service k is "svc<k>"; its instances "i1".."iM" are at 10.<k/256>.<k%256>.<n>, port 8080.
+Service k is "svc<k>"; its instances "i1".."iM" listen on port 8080. An srvd instance has one
+address, so an instance is IPv4 or IPv6: every third one (i3, i6, ...) is IPv6, at
+fd00::<k hex>:<n hex>, the others IPv4, at 10.<k/256>.<k%256>.<n>. So with 3 instances every
+SRV answer carries 2 A and 1 AAAA in its additional section, `svcK A` has 2 records and
+`svcK AAAA` 1, and a third of the address queries ask for AAAA (3 in 10 with 10 instances).
 Stdlib only: run with /usr/bin/python3.
 """
 import argparse
@@ -29,26 +34,36 @@ TTL = 5
 # die of SIGINT (not a KeyboardInterrupt exit 1), so that the calling shell script stops too
 signal.signal(signal.SIGINT, signal.SIG_DFL)
 
+def is_ipv6(n):
+    return n % 3 == 0
+
+
 def address(k, n):
-    return f"10.{k // 256 % 256}.{k % 256}.{n}"
+    return f"fd00::{k:x}:{n:x}" if is_ipv6(n) else f"10.{k // 256 % 256}.{k % 256}.{n}"
+
+
+def rtype(n):
+    return "AAAA" if is_ipv6(n) else "A"
 
 
 def write_zone(path, services, instances, ns_address):
     # Mirrors srvd's apex (registry/render.cpp): SOA ns.<domain> hostmaster.<domain>,
-    # refresh 14400, retry 3600, expire 1209600, minimum = negative TTL = TTL.
+    # serial = srvd's change index, which each of the services x instances registrations
+    # of a fresh data dir moves by one; refresh 14400, retry 3600, expire 1209600, minimum =
+    # negative TTL = TTL. (check_same_answers.py compares the SOA of negative answers.)
     with open(path, "w") as f:
         f.write(f"$ORIGIN {DOMAIN}\n$TTL {TTL}\n")
-        f.write(f"@ IN SOA ns.{DOMAIN} hostmaster.{DOMAIN} 1 14400 3600 1209600 {TTL}\n")
+        f.write(f"@ IN SOA ns.{DOMAIN} hostmaster.{DOMAIN} {services * instances} 14400 3600 1209600 {TTL}\n")
         f.write(f"@ IN NS ns.{DOMAIN}\n")
         f.write(f"ns IN A {ns_address}\n")
         for k in range(services):
             s = f"svc{k}"
             for n in range(1, instances + 1):
                 f.write(f"_{s}._tcp IN SRV 1 1 8080 i{n}.{s}.{DOMAIN}\n")
+            for n in range(1, instances + 1):  # the service name holds every address
+                f.write(f"{s} IN {rtype(n)} {address(k, n)}\n")
             for n in range(1, instances + 1):
-                f.write(f"{s} IN A {address(k, n)}\n")
-            for n in range(1, instances + 1):
-                f.write(f"i{n}.{s} IN A {address(k, n)}\n")
+                f.write(f"i{n}.{s} IN {rtype(n)} {address(k, n)}\n")
 
 
 def write_queries(path, services, instances, lines, seed=7):
@@ -56,10 +71,14 @@ def write_queries(path, services, instances, lines, seed=7):
     srv = lines * 50 // 100
     a = lines * 40 // 100
     nx = lines - srv - a
+    # Address queries always have an answer: a service name is asked for the type of a
+    # random one of its instances (so A and AAAA come in proportion to what exists), an
+    # instance name for its own type.
     out = ([f"_svc{rng.randrange(services)}._tcp.{DOMAIN} SRV" for _ in range(srv)]
-           + [f"svc{rng.randrange(services)}.{DOMAIN} A" for _ in range(a // 2)]
-           + [f"i{rng.randrange(instances) + 1}.svc{rng.randrange(services)}.{DOMAIN} A"
-              for _ in range(a - a // 2)]
+           + [f"svc{rng.randrange(services)}.{DOMAIN} {rtype(rng.randrange(instances) + 1)}"
+              for _ in range(a // 2)]
+           + [f"i{n}.svc{rng.randrange(services)}.{DOMAIN} {rtype(n)}"
+              for n in (rng.randrange(instances) + 1 for _ in range(a - a // 2))]
            + [f"nosuch{rng.randrange(services)}.{DOMAIN} A" for _ in range(nx)])
     rng.shuffle(out)
     with open(path, "w") as f:

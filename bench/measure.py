@@ -56,8 +56,10 @@ def main():
     p.add_argument("--clients", type=int, default=4, help="dnsperf -c")
     p.add_argument("--outstanding", type=int, default=200, help="dnsperf -q")
     p.add_argument("--extra", default="{}", help="JSON object merged into the record")
-    p.add_argument("--background", help="command run beside dnsperf (e.g. churn.py); its last "
-                   "stdout line, JSON, is recorded as \"background\"")
+    p.add_argument("--background", help="command run beside dnsperf (e.g. the churn client); its "
+                   "last stdout line, JSON, is recorded as \"background\", with its CPU time")
+    p.add_argument("--background-cpus", default="", help="taskset list for the background "
+                   "command, '' for none (pinned runs: dnsperf's CPU, not the server's)")
     a = p.parse_args()
 
     cmd = ["dnsperf", "-s", "127.0.0.1", "-p", str(a.port), "-d", a.queries,
@@ -70,7 +72,10 @@ def main():
 
     bg = None
     if a.background:
-        bg = subprocess.Popen(shlex.split(a.background), stdout=subprocess.PIPE, text=True)
+        bg_cmd = shlex.split(a.background)
+        if a.background_cpus:
+            bg_cmd = ["taskset", "-c", a.background_cpus] + bg_cmd
+        bg = subprocess.Popen(bg_cmd, stdout=subprocess.PIPE, text=True)
     cpu0 = proc_stats.cpu_seconds(a.pid)
     t0 = time.monotonic()
     run = subprocess.run(cmd, capture_output=True, text=True)
@@ -87,6 +92,8 @@ def main():
         except (IndexError, ValueError):
             bg_result = {"error": "no JSON from the background command", "exit": bg.returncode}
         bg_result["client_cpu_s"] = round(usage.ru_utime + usage.ru_stime, 3)
+        bg_result["client_cpus"] = a.background_cpus or "any"
+        bg_result["command"] = " ".join(bg_cmd)
     alive = os.path.exists(f"/proc/{a.pid}")
 
     rcodes = {}

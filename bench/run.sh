@@ -2,14 +2,17 @@
 # run.sh -- the DNS benchmark: srvd beside Knot DNS, NSD and PowerDNS (bind backend) on the
 # same data, same machine, same run; servers alternate, several rounds; loopback only.
 #
-#   bench/run.sh            full: 3 rounds, workloads a b c d, ~15-20 min on 2 cores
+#   bench/run.sh            full: 3 rounds, workloads a b c d, ~17 min on 2 cores
 #   bench/run.sh --quick    1 round, short runs, no (c): ~3 min
 #
 # Workloads (issue 6): (a) 1,000 x 3, 50% SRV / 40% A / 10% NXDOMAIN over UDP; (b) the
-# same over TCP; (c) 10,000 x 10 over UDP; (d) (a) while churn.py changes ~1,000
-# registrations/s over HTTP (srvd only). Each in two modes: pinned (server on CPU 0 with
-# one worker, dnsperf on CPU 1 with one thread) and unpinned (2 workers, dnsperf -T 2,
-# no affinity). (a) and (b) also get a latency run at a fixed offered rate (RATE, 10,000 qps).
+# same over TCP; (c) 10,000 x 10 over UDP; (d) (a) while the churn client (churn.cpp,
+# compiled here with g++ -O2) changes ~1,000 registrations/s over HTTP (srvd only). Each in
+# two modes: pinned (server on CPU 0 with one worker; dnsperf with one thread and, in (d),
+# the churn client on CPU 1) and unpinned (2 workers, dnsperf -T 2, no affinity). (a) and
+# (b) also get a latency run at a fixed offered rate (RATE, 10,000 qps). Before measuring,
+# check_same_answers.py asks every server a sample of the queries and stops the run if a
+# peer's answers differ from srvd's.
 # Every record is a JSON line in bench/results/<UTC time>/results.jsonl; at the end
 # summarize.py prints medians and srvd/peer ratios and, unless NO_WRITE=1, appends them to
 # bench/RESULTS.md and draws bench/chart.svg.
@@ -41,6 +44,9 @@ has() { [[ " $WORKLOADS " == *" $1 "* ]]; }
 # --- what is there to run
 [[ -x $SRVD ]] || { echo "run.sh: no srvd binary at $SRVD (make build, or set SRVD)" >&2; exit 1; }
 command -v dnsperf >/dev/null || { echo "run.sh: dnsperf missing: scripts/setup-bench.sh" >&2; exit 1; }
+if [[ " $WORKLOADS " == *" d "* ]] && ! command -v g++ >/dev/null; then
+  echo "run.sh: g++ missing (it builds the churn client of workload d)" >&2; exit 1
+fi
 declare -A needs=([knot]=knotd [nsd]=nsd [pdns]=pdns_server [srvd]=true)
 servers=()
 for s in $SERVERS; do
@@ -52,9 +58,9 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 results=$here/results/$stamp
 mkdir -p "$results"
 work=$(mktemp -d "${TMPDIR:-/tmp}/srvd-bench.XXXXXX")
-current=    # "server dir" of the server running now, for the trap
+running=()  # "server dir" of each server running now, for stop and the trap
 cleanup() {
-  if [[ -n $current ]]; then "$here/peers/${current%% *}.sh" stop "${current#* }" || true; fi
+  for r in "${running[@]}"; do "$here/peers/${r%% *}.sh" stop "${r#* }" || true; done
   if [[ ${KEEP:-0} == 1 ]]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -78,6 +84,12 @@ case ${build:-unknown} in
   *) log "WARNING: $SRVD is a ${build:-unknown} build: its numbers mean little (use a Release build)" ;;
 esac
 
+# --- the churn client of (d): C++, so that it takes little of the CPU dnsperf and srvd share
+if has d; then
+  log "compiling the churn client"
+  g++ -O2 -std=c++17 -o "$work/churn" "$here/churn.cpp"
+fi
+
 # --- the same data for everyone
 log "generating data"
 $PY "$here/gen_data.py" --services 1000 --instances 3 --out "$work/small" --queries 100000
@@ -96,13 +108,16 @@ start() {
   [[ $server == srvd ]] && data=$work/$set/srvd-data
   dir=$(mktemp -d "$work/$server.XXXXXX")
   port=$($PY "$here/free_port.py")
-  current="$server $dir"
+  running+=("$server $dir")
   pid=$("$here/peers/$server.sh" start "$dir" "$port" "$workers" "$cpus" "$data")
 }
+# stop: every server running
 stop() {
-  "$here/peers/${current%% *}.sh" stop "${current#* }"
-  cp "${current#* }/err.log" "$results/$(basename "${current#* }").err.log" 2>/dev/null || true
-  current=
+  for r in "${running[@]}"; do
+    "$here/peers/${r%% *}.sh" stop "${r#* }"
+    cp "${r#* }/err.log" "$results/$(basename "${r#* }").err.log" 2>/dev/null || true
+  done
+  running=()
 }
 # measure SERVER MODE ROUND WORKLOAD SET [measure.py args...]
 measure() {
@@ -114,6 +129,30 @@ measure() {
     --out "$results/results.jsonl" --cpus "$cpus" --threads "$threads" "$@" ||
     log "WARNING: $server $workload $mode round $round: run failed (recorded)"
 }
+
+# check_answers SET: every server at once on SET (unpinned), a sample of its queries asked
+# of each; the run stops here if a peer answers differently from srvd (the first server
+# when srvd is not in SERVERS)
+check_answers() {
+  local set=$1 ref=${servers[0]} args=() s
+  [[ " ${servers[*]} " == *" srvd "* ]] && ref=srvd
+  for s in "${servers[@]}"; do
+    start "$s" unpinned "$set"
+    if [[ $s == "$ref" ]]; then args+=(--reference "$s=$port"); else args+=(--peer "$s=$port"); fi
+    [[ $s == nsd && $s != "$ref" ]] && args+=(--apex-ns-extra nsd)  # its NS + glue on positive answers: see the script
+  done
+  if ! $PY "$here/check_same_answers.py" --queries "$work/$set/queries-a.txt" --sample 2000 \
+    --label "$set" --out "$results/check.jsonl" "${args[@]}"; then
+    log "the servers do not give the same answers (above): not measuring"
+    exit 1
+  fi
+  stop
+}
+if ((${#servers[@]} > 1)); then
+  log "checking that every server gives the same answers"
+  check_answers small
+  if has c; then check_answers big; fi
+fi
 
 for ((round = 1; round <= ROUNDS; round++)); do
   # servers alternate: the order rotates each round
@@ -134,9 +173,10 @@ for ((round = 1; round <= ROUNDS; round++)); do
           measure "$s" "$mode" "$round" b small --duration "$LAT_DURATION" --rate "$RATE" --transport tcp --clients 8
         fi
         if has d && [[ $s == srvd ]]; then
-          churn="$PY $here/churn.py --http 127.0.0.1:$(cat "$dir/http_port") --services 1000 --rate $CHURN_RATE --duration $DURATION"
-          [[ $mode == pinned ]] && churn="taskset -c 1 $churn"
-          measure "$s" "$mode" "$round" d small --duration "$DURATION" --background "$churn"
+          # pinned: the churn client on CPU 1 beside dnsperf, never on the server's CPU 0
+          churn="$work/churn --http 127.0.0.1:$(cat "$dir/http_port") --services 1000 --rate $CHURN_RATE --duration $DURATION"
+          measure "$s" "$mode" "$round" d small --duration "$DURATION" --background "$churn" \
+            --background-cpus "$([[ $mode == pinned ]] && echo 1)"
         fi
         stop
       fi

@@ -5,8 +5,9 @@ Prints, per workload / transport / mode and server: median QPS, median server CP
 answered query (us), p50/p99 latency at the fixed offered rate, lost queries and SERVFAILs
 summed over the rounds, and srvd/peer ratios (the median of the per-round ratios).
 With --write also appends the same as a Markdown section to bench/RESULTS.md (with the
-command, the machine and the peers' versions) and draws bench/chart.svg (and a copy in
-RESULTS_DIR). Stdlib only.
+command, the machine and the peers' versions), draws bench/chart.svg (and a copy in
+RESULTS_DIR) and redraws bench/README.md's headline (refresh_headline: this run beside the
+newest written registry.sh run). Stdlib only.
 """
 import json
 import os
@@ -38,10 +39,13 @@ def load(d):
     with open(os.path.join(d, "meta.json")) as f:
         meta = json.load(f)
     recs = []
-    with open(os.path.join(d, "results.jsonl")) as f:
-        for line in f:
-            if line.strip():
-                recs.append(json.loads(line))
+    try:
+        with open(os.path.join(d, "results.jsonl")) as f:
+            for line in f:
+                if line.strip():
+                    recs.append(json.loads(line))
+    except FileNotFoundError:  # nothing measured (ROUNDS=0: the answer check only)
+        pass
     return meta, recs
 
 
@@ -61,10 +65,13 @@ def summarize(recs):
             if "error" in r or not r.get("server_alive", True):
                 s["failed"].append(r["round"])
             if r.get("background"):
-                s["churn"].append(r["background"].get("writes_per_s"))
-                s["churn_errors"].append(r["background"].get("errors", 0))
-                if r["background"].get("client_cpu_s") is not None:
-                    s["churn_cpu"].append(r["background"]["client_cpu_s"] / r["duration_s"])
+                b = r["background"]
+                s["churn"].append(b.get("writes_per_s"))
+                s["churn_errors"].append(b.get("errors", 0))
+                s["churn_client"] = b.get("client", "churn.py")  # records before churn.cpp: Python
+                s["churn_cpus"] = b.get("client_cpus", "1" if r["mode"] == "pinned" else "any")
+                if b.get("client_cpu_s") is not None:
+                    s["churn_cpu"].append(b["client_cpu_s"] / r["duration_s"])
         else:
             s["p50"].append((r["round"], r.get("p50_ms")))
             s["p99"].append((r["round"], r.get("p99_ms")))
@@ -81,6 +88,7 @@ def summarize(recs):
                 "rss_mib": (med(s["rss"]) or 0) / 1024, "rounds": len(s["qps"]),
                 "failed": s["failed"], "churn": med(s["churn"]),
                 "churn_errors": sum(s["churn_errors"]), "churn_cpu": med(s["churn_cpu"]),
+                "churn_client": s.get("churn_client"), "churn_cpus": s.get("churn_cpus"),
                 "_round": {m: dict(s[m]) for m in ("qps", "cpu", "p99")},
             }
     return rows
@@ -118,8 +126,10 @@ def table(rows):
             lines.append(f"\nsrvd under churn: {fmt(srvd['churn'], 0)} writes/s achieved "
                          f"({srvd['churn_errors']} failed writes); QPS kept vs (a): "
                          f"{fmt(keep * 100 if keep else None, 1)}% (target ≥ 90%, 0 SERVFAIL, 0 lost). "
-                         f"The churn client itself used {fmt(srvd['churn_cpu'] * 100 if srvd['churn_cpu'] else None, 0)}% "
-                         f"of a core{', on CPU 1 beside dnsperf' if mode == 'pinned' else ''}.")
+                         f"The churn client ({srvd['churn_client']}) itself used "
+                         f"{fmt(srvd['churn_cpu'] * 100 if srvd['churn_cpu'] else None, 1)}% of a core"
+                         + (f", on CPU {srvd['churn_cpus']} beside dnsperf" if srvd['churn_cpus'] not in (None, 'any')
+                            else ", unpinned") + ".")
     return "\n".join(lines)
 
 
@@ -179,20 +189,75 @@ def svg_chart(rows, title):
 
 
 def headline(rows, meta):
-    """the compact table README.md shows: QPS and CPU per answer, srvd beside each peer"""
+    """README.md's DNS headline: the command, the machine, the versions, and per workload and
+    mode each server's medians (QPS, CPU per answer, p99 at the fixed rate) and srvd's ratios"""
     servers = [n for n in ORDER if any(n in r for r in rows.values())]
-    lines = [f"Run `{meta['command']}` of {meta['start']} ({meta['nproc']} CPUs, {meta['cpu']}; "
-             f"medians of {meta['rounds']} round(s); details in [RESULTS.md](RESULTS.md)):", "",
-             "| workload | mode | " + " | ".join(f"{n} QPS / µs CPU" for n in servers) + " |",
-             "| --- | --- | " + " | ".join("---:" for _ in servers) + " |"]
+    peers = [n for n in servers if n != "srvd"]
+    versions = "; ".join(f"{k}: {v}" for k, v in meta.get("versions", {}).items())
+    lines = [f"DNS: `{meta['command']}` of {meta['start']} on {meta['nproc']} CPUs ({meta['cpu']}, kernel "
+             f"{meta['kernel']}), medians of {meta['rounds']} round(s); srvd build type "
+             f"{meta.get('srvd_build_type')}; details in [RESULTS.md](RESULTS.md).", "",
+             f"Versions: {versions}.", "",
+             f"Each cell: QPS / server CPU µs per answer / p99 ms at {meta['rate']:,} qps offered "
+             "(a, b). Ratios: srvd ÷ peer, medians of the per-round ratios (QPS: higher is better "
+             "for srvd; CPU: lower).", "",
+             "| workload | mode | " + " | ".join(servers) + (" | srvd ÷ peer: QPS, CPU |" if peers and "srvd" in servers else " |"),
+             "| --- | --- | " + " | ".join("---:" for _ in servers) + (" | --- |" if peers and "srvd" in servers else " |")]
     for (wl, mode) in sorted(rows):
         cells = []
         for n in servers:
             r = rows[(wl, mode)].get(n)
-            cells.append(f"{fmt(r['qps'], 0)} / {fmt(r['cpu'], 2)}" if r else "–")
-        lines.append(f"| {WL_NAME.get(wl, wl)} | {mode} | " + " | ".join(cells) + " |")
-    lines += ["", "![srvd beside Knot, NSD and PowerDNS](chart.svg)"]
+            cells.append(f"{fmt(r['qps'], 0)} / {fmt(r['cpu'], 2)} / {fmt(r['p99'], 3)}" if r else "–")
+        line = f"| {WL_NAME.get(wl, wl)} | {mode} | " + " | ".join(cells) + " |"
+        srvd = rows[(wl, mode)].get("srvd")
+        if peers and "srvd" in servers:
+            ratios = [f"{n} {fmt(ratio(srvd, rows[(wl, mode)][n], 'qps'), 2)}, {fmt(ratio(srvd, rows[(wl, mode)][n], 'cpu'), 2)}"
+                      for n in peers if srvd and n in rows[(wl, mode)]]
+            line += f" {'; '.join(ratios) or '–'} |"
+        lines.append(line)
+    if ("d", "pinned") in rows or ("d", "unpinned") in rows:
+        keep = []
+        for mode in ("pinned", "unpinned"):
+            d, a = rows.get(("d", mode), {}).get("srvd"), rows.get(("a", mode), {}).get("srvd")
+            if d and a and d["qps"] and a["qps"]:
+                cpu = d["churn_cpu"] * 100 if d["churn_cpu"] is not None else None
+                keep.append(f"{mode} {d['qps'] / a['qps'] * 100:.1f}% ({d['lost']} lost, {d['servfail']} SERVFAIL, "
+                            f"{fmt(d['churn'], 0)} writes/s; the client {fmt(cpu, 1)}% of a core"
+                            f"{' on CPU ' + d['churn_cpus'] if d['churn_cpus'] not in (None, 'any') else ''})")
+        if keep:
+            lines += ["", f"(d): srvd keeps of its (a) QPS under churn: {'; '.join(keep)}."]
+    lines += ["", "![srvd beside Knot, NSD and PowerDNS: QPS and CPU per answer](chart.svg)"]
     return "\n".join(lines)
+
+
+def latest_written(registry):
+    """the newest bench/results/ run that was written (--write leaves a summary.md there)"""
+    base = os.path.join(HERE, "results")
+    try:
+        names = sorted(os.listdir(base), reverse=True)
+    except OSError:
+        return None
+    for n in names:
+        if n.endswith("-registry") == registry and os.path.exists(os.path.join(base, n, "summary.md")):
+            return os.path.join(base, n)
+    return None
+
+
+def refresh_headline(dns_dir=None, registry_dir=None):
+    """README.md's headline from the newest written run.sh and registry.sh runs (or the given
+    ones): generated, never edited by hand"""
+    dns_dir = dns_dir or latest_written(False)
+    registry_dir = registry_dir or latest_written(True)
+    parts = []
+    if dns_dir:
+        meta, recs = load(dns_dir)
+        parts.append(headline(summarize(recs), meta))
+    if registry_dir:
+        sys.path.insert(0, HERE)
+        import summarize_registry  # noqa: E402 (a sibling script)
+        parts.append(summarize_registry.headline(registry_dir))
+    if parts:
+        update_readme("\n\n".join(parts))
 
 
 def update_readme(text):
@@ -208,6 +273,23 @@ def update_readme(text):
         _, tail = rest.split(end, 1)
         with open(path, "w") as f:
             f.write(f"{head}{start}\n{text}\n{end}{tail}")
+
+
+def check_line(d):
+    """what check_same_answers.py found before the run (check.jsonl)"""
+    try:
+        with open(os.path.join(d, "check.jsonl")) as f:
+            checks = [json.loads(line) for line in f if line.strip()]
+    except (OSError, ValueError):
+        return "not checked (one server, or a run before check_same_answers.py)"
+    out = []
+    for c in checks:
+        peers = ", ".join(f"{n}" + (f" (+ apex NS and its address on {p['apex_ns_extra_answers']} positive answers)"
+                                    if p.get("apex_ns_extra_answers") else "") for n, p in c["peers"].items())
+        out.append(f"{c.get('label') or 'data'}: {c['questions']:,} distinct questions "
+                   f"({', '.join(f'{n} {t}' for t, n in c['types'].items())}) answered alike by "
+                   f"{c['reference']} and {peers}" if c["same"] else f"{c.get('label')}: DIFFERENT")
+    return "; ".join(out)
 
 
 def main():
@@ -230,11 +312,12 @@ def main():
     md = [f"\n## {meta['start']} — `{meta['command']}`\n",
           f"- machine: {meta['nproc']} CPUs, {meta['cpu']}, kernel {meta['kernel']}; load average "
           f"before: {meta['loadavg_before']}; servers and dnsperf share it (pinned: server on CPU 0 "
-          f"with one worker, dnsperf on CPU 1; unpinned: {meta['nproc']} workers, dnsperf -T {meta['nproc']})",
+          f"with one worker, dnsperf and (d)'s churn client on CPU 1; unpinned: {meta['nproc']} workers, dnsperf -T {meta['nproc']})",
           f"- versions: {versions}; srvd build type {meta.get('srvd_build_type')}",
           f"- {meta['rounds']} round(s), servers alternating; {meta['duration_s']} s per throughput run, "
           f"{meta['latency_duration_s']} s per latency run at {meta['rate']:,} qps offered; "
           f"(d) churn {meta['churn_rate']:,} writes/s",
+          f"- same answers: {check_line(d)}",
           f"- srvd seeding: {'; '.join(seeds) or '–'}",
           f"- raw records: `bench/results/{os.path.basename(d)}/results.jsonl`; medians over rounds, "
           f"ratios are medians of per-round srvd/peer ratios (CPU and p99: lower is better for srvd)",
@@ -250,7 +333,7 @@ def main():
             f.write(text)
         with open(os.path.join(d, "summary.md"), "w") as f:
             f.write(text)
-        update_readme(headline(rows, meta))
+        refresh_headline(dns_dir=d)
         print(f"\nappended to {os.path.join(HERE, 'RESULTS.md')}; chart in {os.path.join(HERE, 'chart.svg')}",
               file=sys.stderr)
 

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """summarize_registry.py RESULTS_DIR [--write] -- registry.sh's results as Markdown, beside
-issue 6's targets; with --write appended to bench/RESULTS.md. Stdlib only."""
+issue 6's targets; with --write appended to bench/RESULTS.md, and bench/README.md's headline
+redrawn (summarize.py's refresh_headline: the newest written DNS run and this). Stdlib only."""
 import json
 import os
 import sys
@@ -8,8 +9,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def main():
-    d = sys.argv[1].rstrip("/")
+def load(d):
     with open(os.path.join(d, "meta.json")) as f:
         meta = json.load(f)
     t = {}
@@ -18,6 +18,45 @@ def main():
             if line.strip():
                 r = json.loads(line)
                 t[r["test"]] = r
+    return meta, t
+
+
+def num(v, digits=0):
+    return f"{v:,.{digits}f}" if isinstance(v, (int, float)) else "–"
+
+
+def headline(d):
+    """the registry's few numbers for README.md's headline, beside issue 6's targets"""
+    meta, t = load(d)
+    g = lambda test, key: t.get(test, {}).get(key)
+    rss = g("memory", "rss_kib")
+    rows = [
+        ("registrations/s over HTTP, durable (wrk, 16 conns)", num(g("register", "per_second")), "≥ 20,000"),
+        ("registration 2xx → visible in DNS, p99", f"{num(g('visibility', 'visible_p99_ms'), 3)} ms "
+         f"({num(g('visibility', 'misses'))} misses)", "0 misses"),
+        (f"{num(g('checks', 'checks'))} HTTP checks at 1 s", f"{num(g('checks', 'core_fraction'), 3)} of a core",
+         "≤ 0.25 at 10,000"),
+        (f"start-up with {num(g('startup', 'instances'))} instances", f"{num(g('startup', 'first_answer_s'), 2)} s",
+         "≤ 1 s"),
+        (f"RSS with {num(g('memory', 'instances'))} instances", f"{num(rss / 1024 if rss else None, 1)} MiB",
+         "≤ 150 MiB"),
+        (f"one change at {num(g('change_at_scale', 'instances'))} instances: write p99 / visible p99",
+         f"{num(g('change_at_scale', 'write_p99_ms'), 2)} / {num(g('change_at_scale', 'visible_p99_ms'), 2)} ms",
+         "publish ≤ 1 ms"),
+        ("DNS p99 meanwhile at "
+         f"{num(g('change_at_scale', 'dns_offered_qps'))} qps", f"{num(g('change_at_scale', 'dns_p99_ms'), 2)} ms "
+         f"({num(g('change_at_scale', 'dns_lost'))} lost)", "no stall"),
+    ]
+    lines = [f"Registry (srvd only): `{meta['command']}` of {meta['start']} ({meta['nproc']} CPUs, "
+             f"{meta['cpu']}; {meta['srvd']}, {meta['srvd_build_type']}):", "",
+             "| measure | srvd | issue 6 target |", "| --- | ---: | --- |"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return "\n".join(lines)
+
+
+def main():
+    d = sys.argv[1].rstrip("/")
+    meta, t = load(d)
     g = lambda test, key, default="–": t.get(test, {}).get(key, default)
     mib = lambda kib: f"{kib / 1024:.1f}" if isinstance(kib, (int, float)) else "–"
     rows = [
@@ -58,6 +97,9 @@ def main():
             f.write(text)
         with open(os.path.join(d, "summary.md"), "w") as f:
             f.write(text)
+        sys.path.insert(0, HERE)
+        import summarize  # noqa: E402 (a sibling script)
+        summarize.refresh_headline(registry_dir=d)
 
 
 if __name__ == "__main__":
