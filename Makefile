@@ -10,7 +10,7 @@ run: build
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
-# Not part of `make test`: minutes of dnsperf and wrk against Knot, NSD and PowerDNS (bench/).
+# Not part of `make test`: about 25 minutes of dnsperf and wrk against Knot, NSD and PowerDNS (bench/).
 bench: build
 	./scripts/setup-bench.sh
 	SRVD=$(BUILD)/srvd bench/run.sh $(BENCH_ARGS)

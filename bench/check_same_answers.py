@@ -9,7 +9,8 @@ difference is printed, first few in full, and the exit status is 1, so run.sh st
 it measures servers that answer different things.
 
   check_same_answers.py --queries queries-a.txt --reference srvd=5300 --peer knot=5301 \
-                        [--peer nsd=5302 ...] [--sample 2000] [--out check.json]
+                        [--peer nsd=5302 ...] [--apex-ns-extra nsd] [--sample 2000] \
+                        [--label small] [--out check.jsonl]
 
 NSD (4.6) adds the apex NS RRset to the authority section of every positive answer and the
 NS's address to the additional section: a policy, not data, and one it cannot be talked out
@@ -17,6 +18,7 @@ of without losing the SRV targets' addresses too (`minimal-responses: yes` drops
 --apex-ns-extra NAME lets peer NAME have exactly those two extra records (and nothing else
 different), and says so; NSD's answers are then larger than the others', its work a little
 more.
+
 dig runs once per server, in batch mode (-f), over UDP with EDNS (1232 bytes), so that
 large answers are compared whole. Stdlib only.
 """

@@ -2,8 +2,8 @@
 # run.sh -- the DNS benchmark: srvd beside Knot DNS, NSD and PowerDNS (bind backend) on the
 # same data, same machine, same run; servers alternate, several rounds; loopback only.
 #
-#   bench/run.sh            full: 3 rounds, workloads a b c d, ~17 min on 2 cores
-#   bench/run.sh --quick    1 round, short runs, no (c): ~3 min
+#   bench/run.sh            full: 3 rounds, workloads a b c d, ~20 min on 2 cores
+#   bench/run.sh --quick    1 round, short runs, no (c): ~4 min
 #
 # Workloads (issue 6): (a) 1,000 x 3, 50% SRV / 40% A / 10% NXDOMAIN over UDP; (b) the
 # same over TCP; (c) 10,000 x 10 over UDP; (d) (a) while the churn client (churn.cpp,
