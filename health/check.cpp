@@ -22,10 +22,8 @@ int Check::init(uv_loop_t* loop) {
 }
 
 void Check::configure(const registry::CheckSpec& spec) {
-  if (probe_ != nullptr) {
-    probe_->abort();
-    probe_ = nullptr;
-  }
+  drop_connection();  // a new spec may name another target
+  running_ = false;
   leave_runner_slot();
   spec_ = spec;
   target_error_.clear();
@@ -43,10 +41,8 @@ void Check::close() {
     return;
   }
   closing_ = true;
-  if (probe_ != nullptr) {
-    probe_->abort();
-    probe_ = nullptr;
-  }
+  drop_connection();
+  running_ = false;
   leave_runner_slot();
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_),
            [](uv_handle_t* h) { delete static_cast<Check*>(h->data); });
@@ -57,13 +53,35 @@ void Check::on_timer(uv_timer_t* t) noexcept {
   if (self->closing_) {
     return;
   }
-  if (self->probe_ == nullptr) {
+  if (!self->running_) {
     self->run();
     return;
   }
-  self->probe_->abort();
-  self->probe_ = nullptr;
-  self->report(failure("timeout after " + registry::format_duration(self->spec_.timeout_ms)));
+  // A status line that came before the deadline is the verdict, as it was when nothing after
+  // it was read; only the connection is lost, since the rest of its response never came.
+  std::optional<registry::CheckResult> seen;
+  if (self->probe_ != nullptr) {
+    seen = self->probe_->partial_verdict();
+  }
+  self->drop_connection();
+  self->running_ = false;
+  self->report(seen ? std::move(*seen)
+                    : failure("timeout after " + registry::format_duration(self->spec_.timeout_ms)));
+}
+
+void Check::drop_connection() {
+  if (probe_ != nullptr) {
+    probe_->abort();
+  }
+  forget_connection();
+}
+
+void Check::forget_connection() {
+  probe_ = nullptr;
+  if (kept_) {
+    kept_ = false;
+    runner_->release_kept();
+  }
 }
 
 void Check::grant() {
@@ -97,19 +115,45 @@ void Check::run() {
     report(failure("invalid check target: " + target_error_));
     return;
   }
-  std::string error;
-  probe_ = Probe::start(timer_.loop, *address_, request_, *this, error);
-  if (probe_ == nullptr) {
-    report(failure(std::move(error)));
+  running_ = true;
+  if (probe_ != nullptr && !probe_->run_again(request_)) {
+    forget_connection();  // it closed itself
+  }
+  if (probe_ == nullptr && !connect_fresh()) {
     return;
   }
   uv_timer_start(&timer_, on_timer, spec_.timeout_ms, 0);
 }
 
-void Check::probe_done(registry::CheckResult result) {
-  probe_ = nullptr;
+bool Check::connect_fresh() {
+  std::string error;
+  probe_ = Probe::start(timer_.loop, *address_, request_, *this, error);
+  if (probe_ == nullptr) {
+    running_ = false;
+    report(failure(std::move(error)));
+    return false;
+  }
+  return true;
+}
+
+void Check::probe_done(registry::CheckResult result, bool reusable) {
+  running_ = false;
+  if (!reusable) {
+    forget_connection();
+  } else if (!kept_ && !(kept_ = runner_->acquire_kept())) {
+    drop_connection();  // over the budget of file descriptors for kept connections
+  }
   report(std::move(result));
 }
+
+void Check::probe_stale() {
+  // The server closed the kept connection meanwhile (its idle timeout, a restart): that says
+  // nothing about its health, so the run goes on, once, on a new connection, same deadline.
+  forget_connection();
+  connect_fresh();
+}
+
+void Check::probe_lost() { forget_connection(); }
 
 void Check::report(registry::CheckResult result) {
   leave_runner_slot();

@@ -1,6 +1,8 @@
 // runner.cpp -- starting, restarting and stopping checks; jitter; delivering results.
 #include "health/runner.hpp"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -8,11 +10,24 @@
 
 namespace srvd::health {
 
-Runner::Runner(uv_loop_t* loop, Sink sink, uint32_t seed, size_t max_in_flight)
+size_t kept_connection_budget(size_t max_in_flight) {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) {
+    return 0;
+  }
+  // An unlimited soft limit still has the kernel's fs.nr_open above it: count as 1M.
+  uint64_t open_files = lim.rlim_cur == RLIM_INFINITY ? (1u << 20) : lim.rlim_cur;
+  uint64_t reserve = std::max<uint64_t>(256, open_files / 4) + max_in_flight;
+  return open_files > reserve ? static_cast<size_t>(open_files - reserve) : 0;
+}
+
+Runner::Runner(uv_loop_t* loop, Sink sink, uint32_t seed, size_t max_in_flight,
+               std::optional<size_t> max_kept)
     : loop_(loop),
       sink_(std::move(sink)),
       rng_(seed),
-      max_in_flight_(std::max<size_t>(1, max_in_flight)) {}
+      max_in_flight_(std::max<size_t>(1, max_in_flight)),
+      max_kept_(max_kept ? *max_kept : kept_connection_budget(max_in_flight_)) {}
 
 Runner::~Runner() { close(); }
 
@@ -87,6 +102,14 @@ void Runner::release() {
     ++in_flight_;
     next->grant();
   }
+}
+
+bool Runner::acquire_kept() {
+  if (kept_ >= max_kept_) {
+    return false;
+  }
+  ++kept_;
+  return true;
 }
 
 void Runner::unqueue(Check& check) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -16,21 +17,29 @@ namespace srvd::health {
 
 class Check;
 
+/// How many check connections may stay open between runs: the soft RLIMIT_NOFILE less the
+/// runs in flight (each may open one more) and a quarter of the limit (at least 256) left for
+/// the rest of srvd: API clients, DNS over TCP, the store. Zero when the limit is too small.
+size_t kept_connection_budget(size_t max_in_flight);
+
 /// Runs HTTP and TCP checks without blocking `loop` (the control loop, where the Registry
 /// lives) and hands every result to the sink, on the same loop, never from inside start() or
 /// stop(). Jitter: the first run is at once; the second comes after a random 50-150 % of the
 /// interval, which spreads the phases of checks registered together over a whole interval;
 /// later ones every interval ±10 %, so they stay spread. At most `max_in_flight` runs are
 /// open at once (sockets are file descriptors: 10,000 checks registered together would exhaust
-/// a default limit of 1,024); the others wait in order and start as soon as one ends.
+/// a default limit of 1,024); the others wait in order and start as soon as one ends. At most
+/// `max_kept` HTTP connections are kept between runs; a check beyond that closes its
+/// connection after each run, as a check did before keep-alive.
 class Runner final : public registry::CheckRunner {
  public:
   using Sink = std::function<void(const std::string& service, const std::string& id,
                                   registry::CheckResult result)>;
 
   /// `loop` must outlive the runner and be run until close()'s handles are closed.
+  /// `max_kept`: by default kept_connection_budget(max_in_flight), read when constructed.
   Runner(uv_loop_t* loop, Sink sink, uint32_t seed = std::random_device{}(),
-         size_t max_in_flight = 512);
+         size_t max_in_flight = 512, std::optional<size_t> max_kept = std::nullopt);
   Runner(const Runner&) = delete;
   Runner& operator=(const Runner&) = delete;
   /// Calls close(); the checks' memory is freed once the loop runs their close callbacks.
@@ -55,6 +64,11 @@ class Runner final : public registry::CheckRunner {
   /// Drops a queued check (stopped or restarted before its turn).
   void unqueue(Check& check);
   size_t in_flight() const { return in_flight_; }
+  /// Takes a place for a connection kept between runs; false when the budget is spent.
+  bool acquire_kept();
+  void release_kept() { --kept_; }
+  size_t kept() const { return kept_; }
+  size_t max_kept() const { return max_kept_; }
 
  private:
   static std::string key(const std::string& service, const std::string& id);
@@ -65,6 +79,8 @@ class Runner final : public registry::CheckRunner {
   std::unordered_map<std::string, Check*> checks_;
   size_t max_in_flight_;
   size_t in_flight_ = 0;
+  size_t max_kept_;
+  size_t kept_ = 0;
   std::deque<Check*> queued_;
   bool closed_ = false;
 };

@@ -90,7 +90,8 @@ std::optional<Target> parse_target(const registry::CheckSpec& spec, std::string&
   t.address = *addr;
   // RFC 9112 §3.2: Host is mandatory in HTTP/1.1 and carries the authority as in the URL.
   t.request.append("GET ").append(path).append(" HTTP/1.1\r\nHost: ").append(authority);
-  t.request.append("\r\nUser-Agent: srvd-check\r\nConnection: close\r\nAccept: */*\r\n\r\n");
+  // No "Connection: close": HTTP/1.1 keeps the connection for the next run (RFC 9112 §9.3).
+  t.request.append("\r\nUser-Agent: srvd-check\r\nAccept: */*\r\n\r\n");
   return t;
 }
 

@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <functional>
 #include <set>
 #include <string>
@@ -73,6 +74,7 @@ struct Loop {
 class Server {
  public:
   explicit Server(uv_loop_t* loop) {
+    std::signal(SIGPIPE, SIG_IGN);  // as srvd does: a write to a closed peer is an error, no more
     uv_tcp_init(loop, &listener_);
     listener_.data = this;
     sockaddr_in addr{};
@@ -99,6 +101,15 @@ class Server {
       close_conn(c);
     }
   }
+  /// Closes every connection but keeps listening: a server whose idle timeout struck.
+  void drop_connections() {
+    auto open = std::move(conns_);
+    conns_.clear();
+    for (Conn* c : open) {
+      c->server = nullptr;
+      close_conn(c);
+    }
+  }
   std::string url(const std::string& path = "/health") const {
     return "http://127.0.0.1:" + std::to_string(port) + path;
   }
@@ -108,6 +119,15 @@ class Server {
   std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
   std::vector<std::string> requests;
   int connections = 0;
+  /// Keep each connection for the next request after answering (HTTP/1.1 keep-alive) instead
+  /// of closing it; `answers_per_connection` > 0 then closes a connection, without answering,
+  /// when a request comes after that many (a server that hung up as the client reused it),
+  /// with a reset instead of a FIN when `reset` is set.
+  bool keep_open = false;
+  int answers_per_connection = 0;
+  bool reset = false;
+  bool hang_up_all = false;  ///< close at every request, without answering
+  int hung_up = 0;  ///< requests met by such a close
 
  private:
   struct Conn {
@@ -116,6 +136,7 @@ class Server {
     std::string in;
     uv_write_t write{};
     std::string out;
+    int answered = 0;
     char buf[1024];
   };
   static void close_conn(Conn* c) {
@@ -162,15 +183,36 @@ class Server {
     if (c->in.find("\r\n\r\n") == std::string::npos || !c->out.empty()) {
       return;
     }
-    c->server->requests.push_back(c->in);
-    if (c->server->answer.empty()) {
+    Server* server = c->server;
+    server->requests.push_back(c->in);
+    if (server->hang_up_all ||
+        (server->answers_per_connection > 0 && c->answered >= server->answers_per_connection)) {
+      ++server->hung_up;
+      if (server->reset) {
+        c->server = nullptr;
+        server->conns_.erase(c);
+        uv_tcp_close_reset(&c->tcp, [](uv_handle_t* h) { delete static_cast<Conn*>(h->data); });
+      } else {
+        close_conn(c);
+      }
+      return;
+    }
+    if (server->answer.empty()) {
       return;  // slow: say nothing, keep the connection
     }
-    c->out = c->server->answer;
+    c->out = server->answer;
+    ++c->answered;
     uv_buf_t b = uv_buf_init(c->out.data(), static_cast<unsigned>(c->out.size()));
     c->write.data = c;
-    uv_write(&c->write, s, &b, 1,
-             [](uv_write_t* w, int) { close_conn(static_cast<Conn*>(w->data)); });
+    uv_write(&c->write, s, &b, 1, [](uv_write_t* w, int status) {
+      auto* c = static_cast<Conn*>(w->data);
+      if (status == 0 && c->server != nullptr && c->server->keep_open) {
+        c->in.clear();  // ready for the next request on this connection
+        c->out.clear();
+        return;
+      }
+      close_conn(c);
+    });
   }
 
   uv_tcp_t listener_{};

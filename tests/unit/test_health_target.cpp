@@ -32,7 +32,7 @@ TEST_CASE("health: HTTP targets become an address and a request", "[health]") {
   CHECK(port_of(t->address) == 9001);
   CHECK(t->request ==
         "GET /health HTTP/1.1\r\nHost: 127.0.0.1:9001\r\nUser-Agent: srvd-check\r\n"
-        "Connection: close\r\nAccept: */*\r\n\r\n");
+        "Accept: */*\r\n\r\n");
 
   t = parse(CheckSpec::Kind::http, "http://localhost", error);
   REQUIRE(t);
