@@ -50,6 +50,7 @@ using Result = std::variant<T, Rejection>;
 class Registry {
  public:
   using Service = std::map<std::string, Instance>;  ///< by lowercase id
+  using Services = std::map<std::string, Service>;  ///< by lowercase service name
 
   explicit Registry(ZoneConfig zone);
 
@@ -120,7 +121,11 @@ class Registry {
   /// Loads what the embedded store kept, before any other change: instances as stored (their
   /// operator status and health state included), the change index continuing from `index`.
   /// TTL instances get a fresh window from `now_ms` rather than expiring at once; checks start
-  /// when a runner is set.
+  /// when a runner is set. `services` is keyed as services() is (each instance under its own
+  /// service and id); a service the registry does not have yet is moved in whole, so a
+  /// start-up restore allocates and copies no instance.
+  void restore(Services services, uint64_t index, int64_t now_ms);
+  /// The same for instances in a list, in any order (a later one replaces an earlier one).
   void restore(std::vector<Instance> instances, uint64_t index, int64_t now_ms);
   /// Applies a change that came from the store (an etcd watch event, a resync): sets the
   /// instance as given (normalized by from_stored_json) or removes it. It is not recorded as
@@ -163,6 +168,9 @@ class Registry {
 
   /// When expire() next has work for `inst`, or nullopt if it has no deadline.
   std::optional<int64_t> deadline_of(const Instance& inst) const;
+  /// What restore does to each instance it brings in: indexes, a fresh TTL window, its
+  /// deadline and its check.
+  void settle_restored(Instance& inst, int64_t now_ms);
   /// Queues `inst` if its deadline is earlier than its queued entry (or it has none).
   void schedule(Instance& inst);
   /// Drops the live queue entry of `inst` (it is being removed or replaced).

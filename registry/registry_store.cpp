@@ -115,26 +115,53 @@ void Registry::put_back(const Key& key, const std::optional<Instance>& state) {
   }
 }
 
-void Registry::restore(std::vector<Instance> instances, uint64_t index, int64_t now_ms) {
+void Registry::settle_restored(Instance& inst, int64_t now_ms) {
+  // A fresh TTL window (issue 5 §2): the process was down, not the instance.
+  inst.heartbeat_at_ms = inst.ttl_ms != 0 ? now_ms : 0;
+  inst.create_index = inst.modify_index = index_;
+  inst.deadline_queued_ms = 0;
+  schedule(inst);
+  if (runner_ != nullptr && inst.check) {
+    runner_->start(inst.service, inst.id, *inst.check);
+  }
+}
+
+void Registry::restore(Services services, uint64_t index, int64_t now_ms) {
   // Indexes continue where the last process stopped: a client long-polling with an index it
   // got before the restart must not wait for the new process to catch up with it.
-  index_ = std::max({index_, index, instances.empty() ? uint64_t{0} : uint64_t{1}});
-  for (auto& inst : instances) {
-    // A fresh TTL window (issue 5 §2): the process was down, not the instance.
-    inst.heartbeat_at_ms = inst.ttl_ms != 0 ? now_ms : 0;
-    inst.create_index = inst.modify_index = index_;
-    dirty_.insert(inst.service);
-    const std::string service = inst.service;
-    const std::string id = inst.id;
-    Instance& put = services_[service][id];
-    unschedule(put);
-    put = std::move(inst);
-    put.deadline_queued_ms = 0;
-    schedule(put);
-    if (runner_ != nullptr && put.check) {
-      runner_->start(service, id, *put.check);
+  index_ = std::max({index_, index, services.empty() ? uint64_t{0} : uint64_t{1}});
+  while (!services.empty()) {
+    auto node = services.extract(services.begin());
+    auto sit = services_.lower_bound(node.key());
+    if (sit == services_.end() || sit->first != node.key()) {
+      // New to the registry (every service, at start-up): its map moves in as it is.
+      sit = services_.insert(sit, std::move(node));
+      for (auto& [id, inst] : sit->second) {
+        settle_restored(inst, now_ms);
+      }
+    } else {
+      for (auto& [id, inst] : node.mapped()) {
+        auto iit = sit->second.lower_bound(id);
+        if (iit != sit->second.end() && iit->first == id) {
+          unschedule(iit->second);
+          iit->second = std::move(inst);
+        } else {
+          iit = sit->second.emplace_hint(iit, id, std::move(inst));
+        }
+        settle_restored(iit->second, now_ms);
+      }
     }
+    dirty_.insert(dirty_.end(), sit->first);  // in order: the hint is right when it was empty
   }
+}
+
+void Registry::restore(std::vector<Instance> instances, uint64_t index, int64_t now_ms) {
+  Services services;
+  for (auto& inst : instances) {
+    std::string id = inst.id;
+    services[inst.service].insert_or_assign(std::move(id), std::move(inst));
+  }
+  restore(std::move(services), index, now_ms);
 }
 
 bool Registry::apply_stored(const StoredChange& change, int64_t now_ms) {

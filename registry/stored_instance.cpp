@@ -4,6 +4,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "registry/stored_canonical.hpp"
+
 namespace srvd::registry {
 namespace {
 
@@ -303,17 +305,25 @@ std::string to_stored_json(const Instance& inst) {
   return doc.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-std::variant<Instance, std::string> from_stored_json(std::string_view doc, std::string_view service,
-                                                     std::string_view id) {
-  Instance inst;
+namespace {
+
+/// The key's labels, normalized; or the error both readers give for a key that has none.
+std::variant<std::pair<std::string, std::string>, std::string> key_labels(std::string_view service,
+                                                                          std::string_view id) {
   auto svc = normalize_label(service);
   auto iid = normalize_label(id);
   if (!svc || *svc == "ns" || !iid) {
     return "key '" + std::string(service) + "/" + std::string(id) +
            "' does not name a service and an instance (DNS labels; 'ns' is reserved)";
   }
-  inst.service = std::move(*svc);
-  inst.id = std::move(*iid);
+  return std::pair{std::move(*svc), std::move(*iid)};
+}
+
+std::variant<Instance, std::string> read_via_tree(std::string_view doc, std::string service,
+                                                  std::string id) {
+  Instance inst;
+  inst.service = std::move(service);
+  inst.id = std::move(id);
   try {
     // Parse errors arrive as exceptions carrying the position; they stop here.
     json parsed = json::parse(doc);
@@ -325,6 +335,34 @@ std::variant<Instance, std::string> from_stored_json(std::string_view doc, std::
   }
   // What the registry itself would accept, and nothing else, enters it from a store.
   return validate_instance(std::move(inst));
+}
+
+}  // namespace
+
+std::variant<Instance, std::string> from_stored_json(std::string_view doc, std::string_view service,
+                                                     std::string_view id) {
+  auto key = key_labels(service, id);
+  if (auto* err = std::get_if<std::string>(&key)) {
+    return std::move(*err);
+  }
+  auto& [svc, iid] = std::get<0>(key);
+  // srvd's own documents (all of them, unless edited by hand) skip the tree: start-up reads
+  // 100,000 of them. Anything else, errors included, is the general reader's to judge.
+  if (auto inst = read_canonical_document(doc, svc, iid)) {
+    return validate_instance(std::move(*inst));
+  }
+  return read_via_tree(doc, std::move(svc), std::move(iid));
+}
+
+std::variant<Instance, std::string> from_stored_json_via_tree(std::string_view doc,
+                                                              std::string_view service,
+                                                              std::string_view id) {
+  auto key = key_labels(service, id);
+  if (auto* err = std::get_if<std::string>(&key)) {
+    return std::move(*err);
+  }
+  auto& [svc, iid] = std::get<0>(key);
+  return read_via_tree(doc, std::move(svc), std::move(iid));
 }
 
 }  // namespace srvd::registry

@@ -24,7 +24,15 @@ std::string to_stored_json(const Instance& inst);
 /// match them if present; "address" (IP literal) and "port" are required; "metadata" is an
 /// object of strings; "status" "UP"/"DOWN" (or srvd's names) sets the health of an instance
 /// without "srvd". The result passes Registry::validate. An error message on anything else.
+/// srvd's own documents are read without a JSON tree (stored_canonical.hpp); every other
+/// one, and every error, goes through the general reader below.
 std::variant<Instance, std::string> from_stored_json(std::string_view doc, std::string_view service,
                                                      std::string_view id);
+
+/// from_stored_json through the general reader alone (an nlohmann tree): the reference that
+/// tests hold the fast path to.
+std::variant<Instance, std::string> from_stored_json_via_tree(std::string_view doc,
+                                                              std::string_view service,
+                                                              std::string_view id);
 
 }  // namespace srvd::registry

@@ -26,7 +26,7 @@ std::unique_ptr<registry::Store> open_store(const ServeConfig& config, uv_loop_t
   }
   using namespace std::chrono;
   const auto now = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-  registry.restore(std::move(loaded.instances), loaded.index, now);
+  registry.restore(std::move(loaded.services), loaded.index, now);
   on_leadership(true);  // one process: it runs every check
   return sqlite;
 }

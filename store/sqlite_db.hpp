@@ -53,4 +53,12 @@ inline std::string db_column_text(sqlite3_stmt* st, int col) {
   return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(st, col))) : std::string();
 }
 
+/// A column as text in SQLite's own buffer ("" for NULL): valid until the statement is
+/// stepped, reset or finalized, or the column is read as another type.
+inline std::string_view db_column_view(sqlite3_stmt* st, int col) {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, col));
+  return p ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(st, col)))
+           : std::string_view();
+}
+
 }  // namespace srvd::store

@@ -86,15 +86,27 @@ std::string load(sqlite3* db, Loaded& loaded) {
   if (!st) {
     return "cannot be read: " + db_error(db);
   }
+  // Rows come in key order, so each instance goes in at the end of its service's map (the
+  // hint makes that O(1)), and a service is looked up once, not once per instance.
+  auto sit = loaded.services.end();
   int rc = SQLITE_ROW;
   while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
-    std::string service = db_column_text(st.get(), 0);
-    std::string id = db_column_text(st.get(), 1);
-    auto parsed = registry::from_stored_json(db_column_text(st.get(), 2), service, id);
+    // Read in place: the views last until the next step, and nothing keeps them.
+    std::string_view service = db_column_view(st.get(), 0);
+    std::string_view id = db_column_view(st.get(), 1);
+    auto parsed = registry::from_stored_json(db_column_view(st.get(), 2), service, id);
     if (auto* err = std::get_if<std::string>(&parsed)) {
-      return "holds a document for " + service + "/" + id + " that does not parse: " + *err;
+      return "holds a document for " + std::string(service) + "/" + std::string(id) +
+             " that does not parse: " + *err;
     }
-    loaded.instances.push_back(std::move(std::get<registry::Instance>(parsed)));
+    auto& inst = std::get<registry::Instance>(parsed);
+    if (sit == loaded.services.end() || sit->first != inst.service) {
+      sit = loaded.services.try_emplace(loaded.services.end(), inst.service);
+    }
+    // A key stored in other case than srvd writes normalizes onto another row's: the later
+    // row wins, as it always did.
+    std::string key = inst.id;
+    sit->second.insert_or_assign(sit->second.end(), std::move(key), std::move(inst));
   }
   return rc == SQLITE_DONE ? std::string() : "cannot be read: " + db_error(db);
 }
@@ -180,7 +192,13 @@ DbPtr open_registry_db(const std::string& dir, Loaded& loaded, std::string& erro
   sqlite3_extended_result_codes(db.get(), 1);
   sqlite3_busy_timeout(db.get(), 5000);  // an operator's sqlite3 shell may hold a lock briefly
   sqlite3_db_config(db.get(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
-  if (auto why = validate_and_load(db.get(), loaded); !why.empty()) {
+  // The integrity check and the load each read every page: mapped, that is no system call and
+  // no copy per page (30,000 preads at 100,000 instances). Unmapped again before the writer
+  // gets the connection: from then on it reads little, and its RSS should not hold the file.
+  db_exec(db.get(), "PRAGMA mmap_size = 1073741824");  // best effort: SQLite may cap it
+  auto why = validate_and_load(db.get(), loaded);
+  db_exec(db.get(), "PRAGMA mmap_size = 0");
+  if (!why.empty()) {
     return refuse(why);
   }
   sqlite3_db_config(db.get(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, nullptr);

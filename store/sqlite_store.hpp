@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "registry/instance.hpp"
+#include "registry/registry.hpp"
 #include "registry/store.hpp"
 
 struct uv_loop_s;
@@ -15,8 +16,21 @@ namespace srvd::store {
 
 /// What the database held when it was opened.
 struct Loaded {
-  std::vector<registry::Instance> instances;
+  /// By service, then id: the registry's own layout, which Registry::restore moves in whole
+  /// (100,000 instances are built once, in place, and never copied or moved).
+  registry::Registry::Services services;
   uint64_t index = 0;  ///< the change index of the last committed batch (0: new database)
+
+  /// Every instance, in key order.
+  std::vector<const registry::Instance*> instances() const {
+    std::vector<const registry::Instance*> all;
+    for (const auto& [name, service] : services) {
+      for (const auto& [id, inst] : service) {
+        all.push_back(&inst);
+      }
+    }
+    return all;
+  }
 };
 
 /// DIR/registry.db, opened with synchronous=FULL in WAL mode: a commit returns only once it

@@ -150,6 +150,56 @@ TEST_CASE("registry: restore brings back state and index, with a fresh TTL windo
   CHECK(std::get<Applied>(w).index > before.index());  // indexes go on, never back
 }
 
+TEST_CASE("registry: restore by service moves new services in and merges known ones") {
+  Registry reg = tracking();
+  StartStop runner;
+  reg.set_check_runner(&runner);
+  reg.upsert(make("old"), T0);
+  reg.upsert(make("same", 81), T0);
+  reg.publish();
+  const uint64_t before = reg.index();
+
+  Registry::Services stored;
+  Instance same = make("same", 82);
+  same.ttl_ms = 2000;
+  stored["web"]["same"] = same;
+  Instance api = make("a1", 90);
+  api.service = "api";
+  api.check = CheckSpec{.kind = CheckSpec::Kind::tcp, .target = "127.0.0.1:90"};
+  api.health = api.status = Status::critical;
+  stored["api"]["a1"] = api;
+  Instance api2 = api;
+  api2.id = "a2";
+  api2.check.reset();
+  api2.health = api2.status = Status::healthy;
+  stored["api"]["a2"] = api2;
+  const int64_t restart = T0 + 60'000;
+  reg.restore(std::move(stored), before + 5, restart);
+
+  CHECK(reg.index() == before + 5);
+  REQUIRE(reg.find("web") != nullptr);
+  CHECK(reg.find("web")->size() == 2);  // "old" stays, "same" is replaced
+  CHECK(reg.find("web")->at("same").port == 82);
+  CHECK(reg.find("web")->at("same").heartbeat_at_ms == restart);
+  CHECK(reg.find("web")->at("same").modify_index == before + 5);
+  REQUIRE(reg.find("api") != nullptr);
+  CHECK(reg.find("api")->size() == 2);
+  CHECK(reg.find("api")->at("a1").status == Status::critical);
+  CHECK(reg.find("api")->at("a2").create_index == before + 5);
+  CHECK(runner.calls == std::vector<std::string>{"start api/a1"});
+  // The TTL window of the replaced instance is queued: it expires on time, once.
+  CHECK(reg.expire(restart + 1999) == 0);
+  CHECK(reg.expire(restart + 2000) == 1);
+  // Both services are published: the new one and the merged one.
+  auto snap = reg.publish();
+  REQUIRE(snap->find("api") != nullptr);
+  CHECK(snap->find("api")->find("a2") != nullptr);
+  CHECK(snap->find("api")->find("a1") == nullptr);  // critical: not served
+  REQUIRE(snap->find("web") != nullptr);
+  CHECK(snap->find("web")->find("old") != nullptr);
+  CHECK(snap->find("web")->find("same") == nullptr);  // its TTL ran out above
+}
+
 TEST_CASE("registry: changes from the store apply as given, and echoes change nothing") {
   Registry reg = tracking();
   StartStop runner;

@@ -105,7 +105,7 @@ std::string refused(const TempDir& dir) {
   if (s) {
     s->close();  // lets the loop end, so the failure is reported rather than hanging
   }
-  CHECK(loaded.instances.empty());
+  CHECK(loaded.services.empty());
   CHECK(error.find(dir.db()) != std::string::npos);  // the message names the file
   return error;
 }
@@ -158,9 +158,9 @@ std::string pragma(const std::string& path, const char* name) {
 }
 
 const Instance* find(const Loaded& l, const std::string& service, const std::string& id) {
-  for (const auto& i : l.instances) {
-    if (i.service == service && i.id == id) {
-      return &i;
+  for (const auto* i : l.instances()) {
+    if (i->service == service && i->id == id) {
+      return i;
     }
   }
   return nullptr;
@@ -177,7 +177,7 @@ TEST_CASE("sqlite store: a missing directory is created and starts empty", "[sql
   std::string error;
   auto s = SqliteStore::open(&l.loop, nested, loaded, error);
   REQUIRE(s);
-  CHECK(loaded.instances.empty());
+  CHECK(loaded.services.empty());
   CHECK(loaded.index == 0);
   CHECK(fs::exists(nested + "/registry.db"));
   s->close();
@@ -189,7 +189,7 @@ TEST_CASE("sqlite store: a zero-length file is a new database", "[sqlite]") {
   TempDir dir;
   write_bytes(dir.db(), "");
   Loaded loaded = reopen(dir);
-  CHECK(loaded.instances.empty());
+  CHECK(loaded.services.empty());
   CHECK(pragma(dir.db(), "user_version") == "1");
 }
 
@@ -206,7 +206,7 @@ TEST_CASE("sqlite store: saved instances and the index survive a restart", "[sql
   }
   Loaded loaded = reopen(dir);
   CHECK(loaded.index == 5);
-  REQUIRE(loaded.instances.size() == 2);
+  REQUIRE(loaded.instances().size() == 2);
   const Instance* web = find(loaded, "web", "a1");
   REQUIRE(web);
   CHECK(web->address.text == "10.0.0.1");
@@ -234,9 +234,9 @@ TEST_CASE("sqlite store: updates replace and removals delete", "[sqlite]") {
   }
   Loaded loaded = reopen(dir);
   CHECK(loaded.index == 4);
-  REQUIRE(loaded.instances.size() == 1);
-  CHECK(loaded.instances[0].id == "a2");
-  CHECK(loaded.instances[0].port == 9090);
+  REQUIRE(loaded.instances().size() == 1);
+  CHECK(loaded.instances()[0]->id == "a2");
+  CHECK(loaded.instances()[0]->port == 9090);
 }
 
 TEST_CASE("sqlite store: a heartbeat alone writes nothing", "[sqlite]") {
@@ -250,7 +250,7 @@ TEST_CASE("sqlite store: a heartbeat alone writes nothing", "[sqlite]") {
     CHECK(save_wait(l, *s, {beat}, 0).empty());
     s->close();
   }
-  CHECK(reopen(dir).instances.empty());
+  CHECK(reopen(dir).services.empty());
 }
 
 TEST_CASE("sqlite store: close commits what was saved before it", "[sqlite]") {
@@ -269,8 +269,8 @@ TEST_CASE("sqlite store: close commits what was saved before it", "[sqlite]") {
   }
   Loaded loaded = reopen(dir);
   CHECK(loaded.index == 1);
-  REQUIRE(loaded.instances.size() == 1);
-  CHECK(loaded.instances[0].id == "a1");
+  REQUIRE(loaded.instances().size() == 1);
+  CHECK(loaded.instances()[0]->id == "a1");
 }
 
 TEST_CASE("sqlite store: results of batches that queued together arrive in order", "[sqlite]") {
@@ -291,7 +291,7 @@ TEST_CASE("sqlite store: results of batches that queued together arrive in order
   }
   CHECK(order == std::vector<int>{1, 2, 3});
   s->close();
-  CHECK(reopen(dir).instances.size() == 3);
+  CHECK(reopen(dir).instances().size() == 3);
 }
 
 TEST_CASE("sqlite store: a batch is one transaction, and a failed one is dropped whole", "[sqlite]") {
@@ -317,7 +317,7 @@ TEST_CASE("sqlite store: a batch is one transaction, and a failed one is dropped
     Loop l2;
     auto peek = SqliteStore::open(&l2.loop, dir.path, now, e);
     REQUIRE(peek);
-    CHECK(now.instances.empty());  // none of the 201 changes is visible
+    CHECK(now.services.empty());  // none of the 201 changes is visible
     CHECK(now.index == 0);
     peek->close();
   }
@@ -327,7 +327,7 @@ TEST_CASE("sqlite store: a batch is one transaction, and a failed one is dropped
   Loaded after = reopen(dir);
   CHECK(after.index == 202);
   // The registry undid the failed batch (its writes got 503): it must never reach the disk.
-  CHECK(after.instances.size() == 1);
+  CHECK(after.instances().size() == 1);
   CHECK_FALSE(find(after, "web", "zz"));
   CHECK(find(after, "api", "b1"));
 }
@@ -389,6 +389,47 @@ TEST_CASE("sqlite store: a document that does not parse is refused, naming its k
   CHECK(refused(dir).find("port") != std::string::npos);
 }
 
+TEST_CASE("sqlite store: loads by service and id, whatever case a key was stored in",
+          "[sqlite]") {
+  TempDir dir;
+  {
+    Loop l;
+    Loaded loaded;
+    auto s = open_ok(l, dir, loaded);
+    std::vector<StoredChange> batch;
+    for (const char* service : {"web", "api", "db"}) {
+      for (const char* id : {"b2", "a1", "c3"}) {
+        batch.push_back(put(make_instance(service, id)));
+      }
+    }
+    CHECK(save_wait(l, *s, std::move(batch), 9).empty());
+    s->close();
+  }
+  // A key another program stored in capitals names the same instance as srvd's lowercase one,
+  // and the row that comes later in key order wins, as it did when rows were restored in turn.
+  sql(dir.db(),
+      "INSERT INTO instances SELECT 'WEB', 'A1', replace(doc, '\"port\":8080', '\"port\":8081') "
+      "FROM instances WHERE service = 'web' AND id = 'a1';"
+      "UPDATE instances SET doc = replace(doc, '\"port\":8080', '\"port\":8082') "
+      "WHERE service = 'web' AND id = 'a1';");
+  Loaded loaded = reopen(dir);
+  CHECK(loaded.index == 9);
+  std::vector<std::string> keys;
+  for (const auto* i : loaded.instances()) {
+    keys.push_back(i->service + "/" + i->id);
+  }
+  CHECK(keys == std::vector<std::string>{"api/a1", "api/b2", "api/c3", "db/a1", "db/b2", "db/c3",
+                                         "web/a1", "web/b2", "web/c3"});
+  REQUIRE(find(loaded, "web", "a1") != nullptr);
+  CHECK(find(loaded, "web", "a1")->port == 8082);  // 'web' sorts after 'WEB'
+  for (const auto& [name, service] : loaded.services) {
+    for (const auto& [id, inst] : service) {
+      CHECK(inst.service == name);
+      CHECK(inst.id == id);
+    }
+  }
+}
+
 TEST_CASE("sqlite store: a corrupted database is refused untouched", "[sqlite]") {
   TempDir dir;
   {
@@ -409,7 +450,7 @@ TEST_CASE("sqlite store: a corrupted database is refused untouched", "[sqlite]")
     CHECK(save_wait(l, *s, std::move(batch), 401).empty());
     s->close();
   }
-  CHECK(reopen(dir).instances.size() == 100);
+  CHECK(reopen(dir).instances().size() == 100);
   const auto page = std::stoll(pragma(dir.db(), "page_size"));
   const auto pages = static_cast<long long>(fs::file_size(dir.db())) / page;
   REQUIRE(pages > 20);
