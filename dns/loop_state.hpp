@@ -48,15 +48,27 @@ struct LoopState {
   /// §4.2.2) so TCP can send prefix and message as one buffer.
   std::array<uint8_t, 2 + kMaxMessageSize> response{};
 
+  /// TCP answers to the messages of one read, framed back to back and written with one
+  /// syscall when the read is done (tcp_connection.cpp): a pipelining client sends many
+  /// queries per segment, and one write each would cost a syscall and a segment per answer.
+  /// Shared by the loop's connections like `slab`: a read callback fills and flushes it
+  /// before returning. Room for one maximal answer beyond a 64 KiB flush threshold.
+  std::array<uint8_t, 65536 + 2 + kMaxMessageSize> tcp_batch{};
+  size_t tcp_batch_used = 0;
+
   std::span<uint8_t> response_body() { return std::span(response).subspan(2); }
 
   /// Runs the pipeline on `in` with the current snapshot; 0 when there is nothing to send.
   size_t answer(std::span<const uint8_t> in, Transport transport) {
+    return answer_into(in, transport, response_body());
+  }
+  /// The same, encoding into `out` (at most `out.size()` bytes).
+  size_t answer_into(std::span<const uint8_t> in, Transport transport, std::span<uint8_t> out) {
     if (!current) {
       ++ctx.counters.dropped;
       return 0;
     }
-    return handle_query(*current, in, response_body(), transport, ctx);
+    return handle_query(*current, in, out, transport, ctx);
   }
 };
 

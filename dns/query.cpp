@@ -17,6 +17,14 @@ std::span<const uint8_t> Question::suffix(size_t i) const {
 
 namespace {
 
+constexpr std::array<uint8_t, 256> kLower = [] {
+  std::array<uint8_t, 256> t{};
+  for (size_t c = 0; c < 256; ++c) {
+    t[c] = static_cast<uint8_t>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);  // ascii_lower
+  }
+  return t;
+}();
+
 // The question's name must be uncompressed: a pointer could only point into the header,
 // which holds no name, so any pointer here is malformed (and so are pointer loops).
 bool parse_qname(std::span<const uint8_t> in, size_t& pos, Question& q) {
@@ -37,10 +45,15 @@ bool parse_qname(std::span<const uint8_t> in, size_t& pos, Question& q) {
       return true;
     }
     q.label_offsets[q.label_count++] = static_cast<uint8_t>(out);
-    q.name[out++] = len;
-    for (size_t i = 1; i <= len; ++i) {
-      q.name[out++] = ascii_lower(in[pos + i]);
+    q.name[out] = len;
+    // A table lookup per byte: this loop was the largest item in the per-query profile
+    // (~9 instructions a byte with compare and select, 5 with the table).
+    const uint8_t* src = in.data() + pos + 1;
+    uint8_t* dst = q.name.data() + out + 1;
+    for (size_t i = 0; i < len; ++i) {
+      dst[i] = kLower[src[i]];
     }
+    out += size_t{len} + 1;
     pos += size_t{len} + 1;
   }
   return false;

@@ -25,10 +25,12 @@ struct Question {
   uint16_t flags = 0;  ///< the query's header flags word, as received
   /// The QNAME in lowercase wire form (for matching); the query's own spelling stays in the
   /// packet and is echoed from there (0x20, draft-vixie-dnsext-dns0x20).
-  std::array<uint8_t, kMaxNameSize> name{};
+  /// Left uninitialized (only the first `name_size` bytes are ever read): zeroing these
+  /// 382 bytes for every query showed in the profile.
+  std::array<uint8_t, kMaxNameSize> name;
   uint16_t name_size = 0;  ///< bytes used in `name`, including the root label
   /// Offset in `name` of each label, leftmost first; the root is not counted.
-  std::array<uint8_t, kMaxLabels> label_offsets{};
+  std::array<uint8_t, kMaxLabels> label_offsets;
   uint8_t label_count = 0;
   uint16_t qtype = 0;
   uint16_t qclass = 0;

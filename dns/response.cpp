@@ -1,6 +1,8 @@
 // response.cpp -- assembles responses by memcpy of prerendered RDATA, with name compression.
 #include "dns/response.hpp"
 
+#include <cstring>
+
 #include "dns/dnssd.hpp"
 #include "dns/static_answer.hpp"
 
@@ -65,8 +67,51 @@ void for_each_srv(const Answer& a, uint64_t rotation, Fn&& fn) {
   }
 }
 
+// Copies rotated records [k, n) then [0, k) of a prerendered section to `p`.
+void copy_rotated(uint8_t* p, const std::vector<uint8_t>& records,
+                  const std::vector<uint32_t>& at, size_t k) {
+  size_t tail = records.size() - at[k];
+  std::memcpy(p, records.data() + at[k], tail);
+  std::memcpy(p + tail, records.data(), at[k]);
+}
+
+// The whole SRV answer from its prerendered form (registry::SrvAnswer) when it fits with all
+// its glue and every target stays within reach of a compression pointer; false otherwise,
+// and nothing is written. The bytes are those the record-by-record path writes.
+bool write_srv_prerendered(MessageWriter& w, const Answer& a, uint32_t ttl, uint64_t rotation,
+                           Counts& c) {
+  const registry::SrvAnswer& pre = a.service->srv_answer[a.srv_udp ? 1 : 0];
+  size_t n = pre.count();
+  size_t base = w.size();
+  if (n == 0 || !w.fits(pre.srv.size() + pre.glue.size()) ||
+      base + pre.srv.size() >= kPointerLimit) {
+    return false;
+  }
+  size_t k = static_cast<size_t>(rotation % n);  // every instance is of this protocol
+  uint8_t* srv = w.grow(pre.srv.size());
+  uint8_t* glue = w.grow(pre.glue.size());
+  copy_rotated(srv, pre.srv, pre.srv_at, k);
+  copy_rotated(glue, pre.glue, pre.glue_at, k);
+  size_t s = 0;  // offsets within the copied sections
+  size_t g = 0;
+  for (size_t j = 0; j < n; ++j) {
+    size_t i = k + j < n ? k + j : k + j - n;
+    put32(srv + s + 6, ttl);  // after the owner pointer, type and class
+    put16(glue + g, static_cast<uint16_t>(0xC000 | (base + s + 12 + kSrvTargetOffset)));
+    put32(glue + g + 6, ttl);
+    s += pre.srv_at[i + 1] - pre.srv_at[i];
+    g += pre.glue_at[i + 1] - pre.glue_at[i];
+  }
+  c.an = static_cast<uint16_t>(n);
+  c.ar = static_cast<uint16_t>(n);
+  return true;
+}
+
 void write_srv(MessageWriter& w, const Answer& a, const Apex& apex, uint64_t rotation,
                SrvSampler* sampler, Counts& c) {
+  if (write_srv_prerendered(w, a, apex.ttl, rotation, c)) {
+    return;
+  }
   // An RRset too big for the message: the records kept follow priority and weight (RFC 2782),
   // not their place in the list, and without glue (the client retries over TCP).
   if (sampler != nullptr && sampler->write_truncated(w, *a.service, a.srv_udp, apex.ttl, c.an)) {

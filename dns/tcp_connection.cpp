@@ -30,8 +30,15 @@ void TcpConnection::start(uv_stream_t* server, bool reject) {
     ++open_handles_;
   }
   // Accept even when rejecting: that takes the connection off the backlog so it can be closed.
-  if (uv_accept(server, as_stream(&tcp_)) != 0 || reject || open_handles_ != 2 ||
-      uv_read_start(as_stream(&tcp_), on_alloc, on_read) != 0 ||
+  if (uv_accept(server, as_stream(&tcp_)) != 0 || reject || open_handles_ != 2) {
+    close();
+    return;
+  }
+  // Answers are small and each one is awaited: without TCP_NODELAY, Nagle holds an answer
+  // while an earlier one is unacknowledged, and the client's delayed ACK makes that wait
+  // long. Failure only costs latency, so it is not fatal.
+  uv_tcp_nodelay(&tcp_, 1);
+  if (uv_read_start(as_stream(&tcp_), on_alloc, on_read) != 0 ||
       uv_timer_start(&timer_, on_timeout, state_.options.tcp_idle_timeout_ms, 0) != 0) {
     close();
   }
@@ -123,6 +130,7 @@ size_t TcpConnection::consume(std::span<const uint8_t> data) {
     answer(data.subspan(used + 2, len));
     used += 2 + len;
   }
+  flush_batch();  // the loop's batch is shared: it leaves this call empty
   return used;
 }
 
@@ -134,16 +142,30 @@ void TcpConnection::consume_partial() {
 bool TcpConnection::backlogged() const { return pending_.size() > state_.options.max_tcp_backlog; }
 
 void TcpConnection::answer(std::span<const uint8_t> message) {
-  size_t n = state_.answer(message, Transport::tcp);
+  auto& batch = state_.tcp_batch;
+  if (batch.size() - state_.tcp_batch_used < 2 + kMaxMessageSize) {
+    flush_batch();  // keep room for the largest answer, so none is cut for lack of buffer
+  }
+  uint8_t* frame = batch.data() + state_.tcp_batch_used;
+  size_t n = state_.answer_into(message, Transport::tcp, std::span(frame + 2, kMaxMessageSize));
   if (n == 0) {
     if (state_.ctx.forward && state_.forwarder != nullptr) {
-      ++forwards_;  // first: the forwarder may answer at once (SERVFAIL)
+      flush_batch();  // the forwarder may answer at once (SERVFAIL): after the earlier ones
+      ++forwards_;    // first: that answer decrements it
       state_.forwarder->forward_tcp(message, this);
     }
     return;  // otherwise a response or a runt: not a query, nothing is owed
   }
-  put16(state_.response.data(), static_cast<uint16_t>(n));
-  send(std::span(state_.response).first(n + 2));
+  put16(frame, static_cast<uint16_t>(n));
+  state_.tcp_batch_used += n + 2;
+}
+
+void TcpConnection::flush_batch() {
+  size_t used = state_.tcp_batch_used;
+  state_.tcp_batch_used = 0;
+  if (used != 0 && !closing_) {
+    send(std::span(state_.tcp_batch).first(used));
+  }
 }
 
 void TcpConnection::send_response(size_t n) {

@@ -51,7 +51,10 @@ class TcpConnection {
   void consume_partial();
   /// More unsent output than the limit: stop reading and answering until it drains.
   bool backlogged() const;
+  /// Encodes the answer to `message` into the loop's TCP batch (or hands it to the forwarder).
   void answer(std::span<const uint8_t> message);
+  /// Sends what answer() batched (one write for every answer of a read).
+  void flush_batch();
   void send(std::span<const uint8_t> bytes);
   void flush();
   void finish_if_done();

@@ -103,6 +103,12 @@ class MessageWriter {
     std::memcpy(out_.data() + pos_, b.data(), b.size());
     pos_ += b.size();
   }
+  /// `n` bytes for the caller to fill in place; the caller has checked fits().
+  uint8_t* grow(size_t n) {
+    uint8_t* p = out_.data() + pos_;
+    pos_ += n;
+    return p;
+  }
   void u16(uint16_t v) {
     put16(out_.data() + pos_, v);
     pos_ += 2;

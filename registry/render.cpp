@@ -43,6 +43,36 @@ std::vector<uint8_t> txt_rdata(const std::map<std::string, std::string>& meta) {
   return out;
 }
 
+void put_record_head(std::vector<uint8_t>& out, uint16_t owner, uint16_t type, size_t rdlen) {
+  put16(out, owner);
+  put16(out, type);
+  put16(out, 1);  // class IN
+  put32(out, 0);  // TTL: the encoder writes the Apex's
+  put16(out, static_cast<uint16_t>(rdlen));
+}
+
+// SrvAnswer for one protocol; left empty unless every served instance uses it.
+SrvAnswer render_srv_answer(const std::vector<ServedInstance>& instances, bool udp) {
+  SrvAnswer out;
+  if (instances.empty() || !std::all_of(instances.begin(), instances.end(),
+                                        [udp](const ServedInstance& i) { return i.udp == udp; })) {
+    return out;
+  }
+  for (const auto& inst : instances) {
+    out.srv_at.push_back(static_cast<uint32_t>(out.srv.size()));
+    put_record_head(out.srv, 0xC00C, 33 /* SRV */, inst.srv_rdata.size());
+    out.srv.insert(out.srv.end(), inst.srv_rdata.begin(), inst.srv_rdata.end());
+    out.glue_at.push_back(static_cast<uint32_t>(out.glue.size()));
+    size_t size = inst.ipv6 ? 16 : 4;
+    put_record_head(out.glue, 0xC000, inst.ipv6 ? 28 /* AAAA */ : 1 /* A */, size);
+    out.glue.insert(out.glue.end(), inst.address.begin(),
+                    inst.address.begin() + static_cast<ptrdiff_t>(size));
+  }
+  out.srv_at.push_back(static_cast<uint32_t>(out.srv.size()));
+  out.glue_at.push_back(static_cast<uint32_t>(out.glue.size()));
+  return out;
+}
+
 }  // namespace
 
 std::optional<std::vector<uint8_t>> domain_to_wire(std::string_view domain) {
@@ -108,6 +138,8 @@ std::shared_ptr<const ServiceRecords> render_service(const std::string& name,
     rec->instances.push_back(std::move(s));
   }
   // An RRset is a set (RFC 2181 §5): two instances on one host give one A record.
+  rec->srv_answer[0] = render_srv_answer(rec->instances, false);
+  rec->srv_answer[1] = render_srv_answer(rec->instances, true);
   std::sort(rec->a.begin(), rec->a.end());
   rec->a.erase(std::unique(rec->a.begin(), rec->a.end()), rec->a.end());
   std::sort(rec->aaaa.begin(), rec->aaaa.end());

@@ -34,12 +34,29 @@ struct ServedInstance {
   std::vector<uint8_t> txt_rdata;
 };
 
+/// The whole answer to `_<service>._tcp|_udp SRV`, prerendered (render.cpp) so that a query
+/// copies it in two memcpys per section instead of writing records one by one. Built only
+/// when every served instance uses that protocol (the common case); otherwise empty and the
+/// encoder writes records itself. Records are in `instances` order: the SRV records with the
+/// owner 0xC00C (the question's name) and uncompressed targets, then one address record per
+/// instance (glue). Two fields are left for the encoder: every TTL (the Apex's) and each glue
+/// owner, a pointer to its SRV target, whose offset depends on the question and the rotation.
+struct SrvAnswer {
+  std::vector<uint8_t> srv;        ///< the SRV records, back to back
+  std::vector<uint8_t> glue;       ///< the address records, back to back
+  std::vector<uint32_t> srv_at;    ///< start of record i in `srv`; one more entry: the end
+  std::vector<uint32_t> glue_at;   ///< likewise in `glue`
+
+  size_t count() const { return srv_at.empty() ? 0 : srv_at.size() - 1; }
+};
+
 /// A registered service: present while it has at least one instance, served or not.
 struct ServiceRecords {
   std::string name;                        ///< lowercase label
   std::vector<ServedInstance> instances;   ///< served instances only, sorted by id
   std::vector<std::array<uint8_t, 4>> a;   ///< distinct IPv4 addresses of `instances`, sorted
   std::vector<std::array<uint8_t, 16>> aaaa;  ///< distinct IPv6 addresses, sorted
+  std::array<SrvAnswer, 2> srv_answer;     ///< [0] under _tcp, [1] under _udp (see SrvAnswer)
 
   /// The served instance with this lowercase id, or nullptr.
   const ServedInstance* find(std::string_view id) const;

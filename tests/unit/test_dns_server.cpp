@@ -1,6 +1,7 @@
 // test_dns_server.cpp -- the Server on real loopback sockets: UDP, TCP framing, publishing.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -290,4 +291,52 @@ TEST_CASE("server: stops cleanly with connections open", "[dns][server]") {
   server.reset();  // the destructor stops and joins
   CHECK(a.closed_by_server());
   CHECK(b.closed_by_server());
+}
+
+// The answers to one read go out as one batch (tcp_connection.cpp): every query of a long
+// pipelined burst is answered once, in order, with the same answer as alone, whether the
+// burst arrives in one segment or chopped at arbitrary bytes (inside length prefixes too).
+TEST_CASE("server: a pipelined TCP burst, whole or chopped, is answered in order",
+          "[dns][server]") {
+  std::string error;
+  auto server = Server::start({loopback(0), 1}, demo_snapshot(), nullptr, error);
+  REQUIRE(server);
+  const char* names[] = {"_payment._tcp.svc.internal.", "payment.svc.internal.",
+                         "a1.payment.svc.internal.", "nosuch.svc.internal."};
+  ldns_rr_type types[] = {LDNS_RR_TYPE_SRV, LDNS_RR_TYPE_A, LDNS_RR_TYPE_A, LDNS_RR_TYPE_A};
+  size_t answers[] = {3, 3, 1, 0};
+  constexpr uint16_t kQueries = 400;
+  Bytes burst;
+  for (uint16_t id = 1; id <= kQueries; ++id) {
+    Bytes f = framed(make_query(names[id % 4], types[id % 4], {.id = id}));
+    burst.insert(burst.end(), f.begin(), f.end());
+  }
+  auto check_all = [&](const Client& c) {
+    for (uint16_t id = 1; id <= kQueries; ++id) {
+      auto r = c.read_message();
+      REQUIRE(r);
+      REQUIRE(ldns_pkt_id(r->pkt.get()) == id);
+      CHECK(ldns_pkt_ancount(r->pkt.get()) == answers[id % 4]);
+      CHECK(ldns_pkt_get_rcode(r->pkt.get()) ==
+            (id % 4 == 3 ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR));
+      CHECK_FALSE(ldns_pkt_tc(r->pkt.get()));
+    }
+  };
+
+  Client whole(SOCK_STREAM, server->port());
+  whole.send(burst);  // one write: one read on the server, one batch of answers
+  check_all(whole);
+
+  Client chopped(SOCK_STREAM, server->port());
+  int nodelay = 1;
+  setsockopt(chopped.fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, sizeof nodelay);
+  for (size_t at = 0; at < burst.size(); at += 7) {  // 7: prime to the 30-odd-byte frames
+    size_t n = std::min<size_t>(7, burst.size() - at);
+    chopped.send(Bytes(burst.begin() + static_cast<ptrdiff_t>(at),
+                       burst.begin() + static_cast<ptrdiff_t>(at + n)));
+    if (at % 700 == 0) {
+      std::this_thread::sleep_for(1ms);  // let some reads end mid-frame
+    }
+  }
+  check_all(chopped);
 }
