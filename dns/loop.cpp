@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <system_error>
+#include <utility>
 
 namespace srvd::dns {
 
@@ -69,9 +70,14 @@ bool DnsLoop::run() {
 }
 
 void DnsLoop::publish(std::shared_ptr<const registry::Snapshot> snapshot) {
+  // Declared before the lock, so released after it, here on the publishing thread: a
+  // snapshot this loop never applied, and the one it retired at its last swap.
+  std::shared_ptr<const registry::Snapshot> unapplied;
+  std::shared_ptr<const registry::Snapshot> retired;
   {
     std::lock_guard lock(mu_);
-    pending_ = std::move(snapshot);
+    unapplied = std::exchange(pending_, std::move(snapshot));
+    retired = std::move(retired_);
   }
   wake();
 }
@@ -103,18 +109,26 @@ void DnsLoop::join() {
 
 void DnsLoop::on_async(uv_async_t* h) noexcept {
   auto* self = static_cast<DnsLoop*>(h->data);
-  std::shared_ptr<const registry::Snapshot> next;
+  bool swapped = false;
   bool stop = false;
   {
     std::lock_guard lock(self->mu_);
-    next = std::move(self->pending_);
     stop = self->stop_requested_;
+    if (self->pending_) {
+      // Queries read state_->current without atomics: this callback runs on the loop thread,
+      // between packets. The old snapshot is not released here but parked in retired_ for
+      // the next publish() to release on the control thread: dropping it may free the
+      // shards and services it alone held (allocated on the control thread), and those
+      // frees and refcount decrements would otherwise land on a DNS thread once per change.
+      // retired_ is empty here: every swap consumes a publish(), which empties it.
+      self->retired_ = std::exchange(self->state_->current, std::move(self->pending_));
+      swapped = true;
+    }
   }
-  if (next) {
-    // Queries read state_->current without atomics: this callback runs on the loop thread,
-    // between packets. The old snapshot is released here, off the query path.
-    self->applied_.store(next->index(), std::memory_order_release);
-    self->state_->current = std::move(next);
+  if (swapped) {
+    // seq_cst: Server compares every loop's index after its own store (dns/server.cpp), and
+    // of two loops storing at once at least one must see the other's store.
+    self->applied_.store(self->state_->current->index(), std::memory_order_seq_cst);
     if (self->on_applied_) {
       self->on_applied_();
     }

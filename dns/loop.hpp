@@ -24,7 +24,8 @@ namespace srvd::dns {
 /// join() to close what was opened. Non-copyable, non-movable (libuv holds `this`).
 class DnsLoop {
  public:
-  /// `on_applied` must outlive the loop; it runs on the loop thread after each swap.
+  /// `on_applied` must outlive the loop; it runs on the loop thread after each swap, once
+  /// applied_index() returns the new index.
   DnsLoop(const LoopOptions& options, std::shared_ptr<const registry::Snapshot> initial,
           const std::function<void()>& on_applied);
   DnsLoop(const DnsLoop&) = delete;
@@ -37,14 +38,15 @@ class DnsLoop {
   /// Starts the thread. Returns false if it could not be created.
   bool run();
   /// Stores `snapshot` as the latest and wakes the loop (uv_async_send coalesces; the slot
-  /// always holds the newest, so nothing is lost).
+  /// always holds the newest, so nothing is lost). Releases, on the calling thread, the
+  /// snapshot the loop retired at its last swap and any pending one it never applied.
   void publish(std::shared_ptr<const registry::Snapshot> snapshot);
   /// Asks the loop to close its handles and end; returns at once.
   void request_stop();
   /// Waits for the thread (or, if it never ran, closes the loop here). Idempotent.
   void join();
   /// The index of the snapshot this loop serves now.
-  uint64_t applied_index() const { return applied_.load(std::memory_order_acquire); }
+  uint64_t applied_index() const { return applied_.load(std::memory_order_seq_cst); }
 
   /// Counters and limits, for tests and metrics; read only after join() or on the loop.
   const LoopState& state() const { return *state_; }
@@ -65,8 +67,10 @@ class DnsLoop {
   std::thread thread_;
   const std::function<void()>& on_applied_;
 
-  std::mutex mu_;  // guards pending_ and stop_requested_
+  std::mutex mu_;  // guards pending_, retired_ and stop_requested_
   std::shared_ptr<const registry::Snapshot> pending_;
+  /// The snapshot the last swap replaced, left for publish() to release (off this thread).
+  std::shared_ptr<const registry::Snapshot> retired_;
   bool stop_requested_ = false;
   std::atomic<uint64_t> applied_{0};
 };

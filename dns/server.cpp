@@ -4,6 +4,7 @@
 #include <uv.h>
 
 #include <algorithm>
+#include <atomic>
 #include <limits>
 #include <mutex>
 #include <vector>
@@ -17,8 +18,8 @@ namespace {
 
 class LoopServer final : public Server {
  public:
-  LoopServer(uint16_t port, std::function<void()> on_applied)
-      : port_(port), on_applied_(std::move(on_applied)) {}
+  LoopServer(uint16_t port, std::function<void()> on_advanced)
+      : port_(port), on_advanced_(std::move(on_advanced)) {}
   ~LoopServer() override { stop(); }
 
   uint16_t port() const override { return port_; }
@@ -41,6 +42,22 @@ class LoopServer final : public Server {
     return loops_.empty() ? 0 : min;
   }
 
+  /// Runs on a loop thread after its swap. Only the loop whose swap moves the minimum tells
+  /// the owner, once per advance: the others' swaps cannot answer a waiting write, and a
+  /// wakeup of the control loop for each of them costs it a turn per loop per change.
+  /// Each loop stores its index (seq_cst) before reading the others', so of two loops
+  /// swapping at once at least one sees both stores; the CAS lets only one of them report.
+  void on_loop_applied() {
+    const uint64_t min = applied_index();
+    uint64_t told = reported_.load(std::memory_order_relaxed);
+    while (min > told) {
+      if (reported_.compare_exchange_weak(told, min, std::memory_order_relaxed)) {
+        on_advanced_();
+        return;
+      }
+    }
+  }
+
   void stop() override {
     {
       std::lock_guard lock(mu_);
@@ -61,7 +78,7 @@ class LoopServer final : public Server {
   bool open(std::vector<SocketPair> pairs, const LoopOptions& options,
             const std::shared_ptr<const registry::Snapshot>& initial, std::string& error) {
     for (auto& pair : pairs) {
-      loops_.push_back(std::make_unique<DnsLoop>(options, initial, on_applied_));
+      loops_.push_back(std::make_unique<DnsLoop>(options, initial, on_loop_applied_));
       int rc = loops_.back()->open(pair.udp.release(), pair.tcp.release());  // takes ownership
       if (rc != 0) {
         error = std::string("dns: cannot serve on the bound sockets: ") + uv_strerror(rc);
@@ -69,6 +86,7 @@ class LoopServer final : public Server {
         return false;
       }
     }
+    reported_.store(applied_index(), std::memory_order_relaxed);
     for (auto& loop : loops_) {
       if (!loop->run()) {
         error = "dns: cannot start a DNS thread";
@@ -81,8 +99,10 @@ class LoopServer final : public Server {
 
  private:
   uint16_t port_;
+  std::function<void()> on_advanced_;
   // Read by the loops by reference (DnsLoop), so it lives as long as they do.
-  std::function<void()> on_applied_;
+  std::function<void()> on_loop_applied_ = [this] { on_loop_applied(); };
+  std::atomic<uint64_t> reported_{0};  ///< the minimum index last reported to on_advanced_
   std::vector<std::unique_ptr<DnsLoop>> loops_;  // fixed after open()
   std::mutex mu_;
   bool stopped_ = false;

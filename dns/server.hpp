@@ -35,8 +35,9 @@ class Server {
  public:
   /// Binds UDP and TCP on the same port (when port is 0, one free for both) and starts the
   /// threads, each serving `initial` until the next publish(). `on_applied` runs on a DNS
-  /// thread each time a loop swaps in a new snapshot (it must be thread-safe, e.g.
-  /// uv_async_send). Returns nullptr and sets `error` when a socket cannot be bound.
+  /// thread each time applied_index() advances -- once per advance, on the loop whose swap
+  /// made every loop serve the new index -- so it must be thread-safe (e.g. uv_async_send).
+  /// Returns nullptr and sets `error` when a socket cannot be bound.
   static std::unique_ptr<Server> start(const ServerConfig& config,
                                        std::shared_ptr<const registry::Snapshot> initial,
                                        std::function<void()> on_applied, std::string& error);

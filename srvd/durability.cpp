@@ -63,11 +63,16 @@ void Durability::on_prepare() {
     on_saved(number, {});  // nothing to write: the writes that waited changed nothing
     return;
   }
+  // DNS gets the batch while the store saves it; what changes meanwhile waits for the next
+  // batch (Publisher::hold): it cannot be acknowledged before that one is durable anyway.
+  publisher_.publish_now();
+  publisher_.hold(true);
   saving_ = true;
   const size_t changes = batch.size();
   const int64_t start = steady_ns();
   store_.save(std::move(batch), registry_.index(), [this, number, changes, start](std::string error) {
     saving_ = false;
+    publisher_.hold(false);
     if (closed_) {
       return;
     }

@@ -42,8 +42,8 @@ void close_poll_timer(uv_timer_t* timer) {
 
 }  // namespace
 
-Publisher::Publisher(uv_loop_t* loop, registry::Registry& registry)
-    : registry_(registry), loop_(loop) {
+Publisher::Publisher(uv_loop_t* loop, registry::Registry& registry, uint64_t max_hold_ms)
+    : registry_(registry), max_hold_ms_(max_hold_ms), loop_(loop) {
   uv_prepare_init(loop, &prepare_);
   prepare_.data = this;
   uv_prepare_start(&prepare_, [](uv_prepare_t* h) noexcept {
@@ -53,6 +53,7 @@ Publisher::Publisher(uv_loop_t* loop, registry::Registry& registry)
     static_cast<Publisher*>(h->data)->on_ack();
   });
   ack_.data = this;
+  uv_timer_init(loop, &hold_timer_);
 }
 
 void Publisher::when_visible(uint64_t index, std::function<void()> then) {
@@ -91,7 +92,32 @@ void Publisher::on_poll_timeout(LongPoll* poll) {
 }
 
 void Publisher::on_prepare() {
+  if (dns_ == nullptr || !registry_.dirty()) {
+    return;
+  }
+  if (held_) {
+    const uint64_t since = uv_now(loop_) - last_publish_ms_;
+    if (since < max_hold_ms_) {
+      ++held_turns_;
+      if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&hold_timer_))) {
+        uv_timer_start(&hold_timer_, [](uv_timer_t*) noexcept {}, max_hold_ms_ - since, 0);
+      }
+      return;
+    }
+  }
+  publish();
+}
+
+void Publisher::publish_now() {
   if (dns_ != nullptr && registry_.dirty()) {
+    publish();
+  }
+}
+
+void Publisher::publish() {
+  last_publish_ms_ = uv_now(loop_);
+  uv_timer_stop(&hold_timer_);
+  {
     const int64_t start = steady_ns();
     auto snapshot = registry_.publish();
     const uint64_t index = snapshot->index();
@@ -121,6 +147,12 @@ void Publisher::append_metrics(std::string& out) const {
   append_summary(out, "srvd_publish_visible_seconds",
                  "From handing a snapshot to the DNS loops until all of them serve it.",
                  visible_ns_, visibles_);
+  std::snprintf(buf, sizeof buf,
+                "# HELP srvd_publish_held_total Loop turns whose changes waited for the next "
+                "store batch instead of a publish of their own.\n"
+                "# TYPE srvd_publish_held_total counter\nsrvd_publish_held_total %llu\n",
+                static_cast<unsigned long long>(held_turns_));
+  out += buf;
 }
 
 void Publisher::on_ack() {
@@ -159,6 +191,7 @@ void Publisher::close() {
   waiting_.clear();
   uv_close(reinterpret_cast<uv_handle_t*>(&prepare_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&ack_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&hold_timer_), nullptr);
 }
 
 }  // namespace srvd

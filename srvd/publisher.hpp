@@ -18,22 +18,34 @@ namespace srvd {
 /// Lives on the control loop. Once per loop turn (uv_prepare, so every write made during the
 /// turn shares one snapshot) it publishes the registry if it changed; DNS loops acknowledge
 /// each swap through `ack_`, and writes waiting for that index are then answered.
+/// While held (a store batch is being saved, see Durability) changes wait, up to
+/// kMaxHoldMs, to be published with the next batch: a write made during a save is answered
+/// only after the next batch is durable anyway, so publishing it sooner would only cost
+/// every DNS loop a swap (and the control loop a render and an acknowledgement) per turn.
 class Publisher final : public api::Visibility {
  public:
-  Publisher(uv_loop_t* loop, registry::Registry& registry);
+  Publisher(uv_loop_t* loop, registry::Registry& registry, uint64_t max_hold_ms = kMaxHoldMs);
   Publisher(const Publisher&) = delete;
   Publisher& operator=(const Publisher&) = delete;
 
   /// Starts publishing to `dns`, which must outlive close().
   void attach(dns::Server* dns) { dns_ = dns; }
-  /// Thread-safe: DNS threads call it after swapping in a snapshot.
+  /// Thread-safe: the DNS side calls it when every loop serves a newer snapshot.
   void notify_applied() { uv_async_send(&ack_); }
+  /// Publishes now if the registry changed (a store batch is handed over: DNS gets it while
+  /// the store saves it).
+  void publish_now();
+  /// Holds changes back (true) until released (false) or max_hold_ms after the last publish.
+  void hold(bool on) { held_ = on; }
+  /// Health changes and other replicas' writes wait at most this long behind a slow save.
+  static constexpr uint64_t kMaxHoldMs = 10;
   struct LongPoll;  ///< a long-poll's timer (defined in the .cpp)
   void when_visible(uint64_t index, std::function<void()> then) override;
   void when_visible_within(uint64_t index, uint64_t timeout_ms,
                            std::function<void()> then) override;
-  /// srvd_publish_seconds (Registry::publish and the hand-over to the DNS loops) and
-  /// srvd_publish_visible_seconds (from the hand-over until every DNS loop serves it).
+  /// srvd_publish_seconds (Registry::publish and the hand-over to the DNS loops),
+  /// srvd_publish_visible_seconds (from the hand-over until every DNS loop serves it) and
+  /// srvd_publish_held_total (turns whose changes waited for the next batch).
   void append_metrics(std::string& out) const override;
   /// Closes the handles; the owner must keep this alive until the loop has run once more.
   void close();
@@ -45,6 +57,7 @@ class Publisher final : public api::Visibility {
   };
   using Waiting = std::multimap<uint64_t, Waiter>;
   void on_prepare();
+  void publish();
   void on_ack();
   void on_poll_timeout(LongPoll* poll);
 
@@ -52,6 +65,11 @@ class Publisher final : public api::Visibility {
   dns::Server* dns_ = nullptr;
   uv_prepare_t prepare_{};
   uv_async_t ack_{};
+  /// Ends a hold that outlasts kMaxHoldMs: its expiry is a loop turn, whose prepare publishes.
+  uv_timer_t hold_timer_{};
+  bool held_ = false;
+  uint64_t max_hold_ms_;
+  uint64_t last_publish_ms_ = 0;  ///< uv_now() at the last publish
   uv_loop_t* loop_;
   /// By index: a long-poll may wait for an index above the current one, so arrival order is
   /// not index order. Equal indexes keep arrival order.
@@ -63,6 +81,7 @@ class Publisher final : public api::Visibility {
   uint64_t unacked_index_ = 0;
   int64_t unacked_since_ns_ = 0;
   uint64_t visible_ns_ = 0, visibles_ = 0;
+  uint64_t held_turns_ = 0;
 };
 
 }  // namespace srvd

@@ -4,6 +4,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <thread>
+
+#include "dns/server.hpp"
 #include "srvd/durability.hpp"
 #include "srvd/publisher.hpp"
 
@@ -29,6 +33,17 @@ struct HeldStore : registry::Store {
   void close() override {}
 };
 
+/// DNS loops that apply each snapshot at once: records the indexes published.
+struct InstantDns : dns::Server {
+  std::vector<uint64_t> published;
+  uint16_t port() const override { return 0; }
+  void publish(std::shared_ptr<const registry::Snapshot> s) override {
+    published.push_back(s->index());
+  }
+  uint64_t applied_index() const override { return published.empty() ? 0 : published.back(); }
+  void stop() override {}
+};
+
 registry::Instance make(std::string id) {
   registry::Instance i;
   i.service = "web";
@@ -46,9 +61,9 @@ struct Fixture {
   std::unique_ptr<Durability> durability;
   std::vector<std::string> answered;
 
-  Fixture() {
+  explicit Fixture(uint64_t max_hold_ms = 3'600'000) {
     uv_loop_init(&loop);
-    publisher = std::make_unique<Publisher>(&loop, registry);
+    publisher = std::make_unique<Publisher>(&loop, registry, max_hold_ms);
     durability = std::make_unique<Durability>(&loop, registry, store, *publisher);
   }
   ~Fixture() {
@@ -121,4 +136,68 @@ TEST_CASE("durability: a write that changed nothing is answered without a save")
   f.turn();
   CHECK(f.store.batches.size() == 1);
   CHECK(f.answered == std::vector<std::string>{"a", "a"});
+}
+
+TEST_CASE("durability: changes made during a save are published with the next batch") {
+  InstantDns dns;
+  Fixture f;  // holds without a time limit: a slow machine cannot end the hold early
+  f.publisher->attach(&dns);
+  f.turn();  // the initial snapshot
+  REQUIRE(dns.published.size() == 1);
+
+  f.write("a");
+  f.turn();
+  REQUIRE(f.store.batches.size() == 1);
+  REQUIRE(dns.published.size() == 2);  // DNS gets the batch while the store saves it
+  CHECK(dns.published.back() == f.registry.index());
+
+  // Turns during the save: their changes wait (one publish per batch, not per turn).
+  f.write("b");
+  f.turn();
+  f.write("c");
+  f.turn();
+  CHECK(dns.published.size() == 2);
+
+  f.store.finish();
+  CHECK(f.answered == std::vector<std::string>{"a"});
+  f.turn();
+  REQUIRE(f.store.batches.size() == 2);
+  CHECK(dns.published.size() == 3);  // b and c in one snapshot, handed over with their batch
+  CHECK(dns.published.back() == f.registry.index());
+  f.store.finish();
+  CHECK(f.answered == std::vector<std::string>{"a", "b", "c"});
+
+  // With no batch in flight a change is published in its own turn.
+  f.turn();
+  f.registry.upsert(make("d"), 1000);
+  f.turn();  // the batch of d: published as it is handed over
+  CHECK(dns.published.back() == f.registry.index());
+  f.store.finish();
+  f.turn();
+}
+
+TEST_CASE("durability: a held change is published after the hold's limit even if the save lasts") {
+  InstantDns dns;
+  Fixture f(20);
+  f.publisher->attach(&dns);
+  f.write("a");
+  f.turn();
+  REQUIRE(f.store.pending.size() == 1);
+  const size_t before = dns.published.size();
+
+  // Not a write: e.g. a health change or another replica's write, which no batch answers.
+  f.registry.upsert(make("b"), 1000);
+  f.turn();
+  CHECK(dns.published.size() == before);
+  const auto start = std::chrono::steady_clock::now();
+  while (dns.published.size() == before &&
+         std::chrono::steady_clock::now() - start < std::chrono::seconds(2)) {
+    f.turn();  // the hold timer fires at the start of a turn whose prepare then publishes
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  CHECK(dns.published.size() == before + 1);
+  CHECK(dns.published.back() == f.registry.index());
+  CHECK(f.store.pending.size() == 1);  // the save is still going on
+  f.store.finish();
+  f.turn();
 }
