@@ -64,13 +64,15 @@ void Durability::on_prepare() {
     return;
   }
   saving_ = true;
+  publisher_.defer(true);
   const size_t changes = batch.size();
   const int64_t start = steady_ns();
   store_.save(std::move(batch), registry_.index(), [this, number, changes, start](std::string error) {
     saving_ = false;
     if (closed_) {
-      return;
+      return;  // the publisher may be gone too
     }
+    publisher_.defer(false);
     ++batches_;
     changes_ += changes;
     const auto took = static_cast<uint64_t>(steady_ns() - start);

@@ -90,11 +90,16 @@ void Publisher::on_poll_timeout(LongPoll* poll) {
   then();
 }
 
+bool Publisher::awaited() const {
+  return !waiting_.empty() && waiting_.rbegin()->first > published_index_;
+}
+
 void Publisher::on_prepare() {
-  if (dns_ != nullptr && registry_.dirty()) {
+  if (dns_ != nullptr && registry_.dirty() && (!defer_ || awaited())) {
     const int64_t start = steady_ns();
     auto snapshot = registry_.publish();
     const uint64_t index = snapshot->index();
+    published_index_ = index;
     dns_->publish(std::move(snapshot));
     const int64_t end = steady_ns();
     const auto took = static_cast<uint64_t>(end - start);

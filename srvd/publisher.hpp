@@ -26,6 +26,12 @@ class Publisher final : public api::Visibility {
 
   /// Starts publishing to `dns`, which must outlive close().
   void attach(dns::Server* dns) { dns_ = dns; }
+  /// While on, a turn publishes only if somebody waits for a newer snapshot than the last one
+  /// (a write whose batch is durable, a long-poll). Durability turns it on while a batch is
+  /// with the store: the writes that arrive meanwhile are not answered before that batch is
+  /// saved anyway, so a burst costs one publish per batch instead of one per loop turn.
+  /// Other changes (health, expiry) wait for that batch's publish, one commit at most.
+  void defer(bool on) { defer_ = on; }
   /// Thread-safe: DNS threads call it after swapping in a snapshot.
   void notify_applied() { uv_async_send(&ack_); }
   struct LongPoll;  ///< a long-poll's timer (defined in the .cpp)
@@ -45,6 +51,7 @@ class Publisher final : public api::Visibility {
   };
   using Waiting = std::multimap<uint64_t, Waiter>;
   void on_prepare();
+  bool awaited() const;
   void on_ack();
   void on_poll_timeout(LongPoll* poll);
 
@@ -56,6 +63,8 @@ class Publisher final : public api::Visibility {
   /// By index: a long-poll may wait for an index above the current one, so arrival order is
   /// not index order. Equal indexes keep arrival order.
   Waiting waiting_;
+  bool defer_ = false;
+  uint64_t published_index_ = 0;  ///< of the last snapshot handed to the DNS loops
 
   /// Sum (ns) and count of publishes, and the longest; the oldest publish not yet acknowledged
   /// by every DNS loop (index 0: none) and the sum (ns) and count of those acknowledgements.

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "dns/server.hpp"
 #include "srvd/durability.hpp"
 #include "srvd/publisher.hpp"
 
@@ -121,4 +122,81 @@ TEST_CASE("durability: a write that changed nothing is answered without a save")
   f.turn();
   CHECK(f.store.batches.size() == 1);
   CHECK(f.answered == std::vector<std::string>{"a", "a"});
+}
+
+namespace {
+
+/// DNS loops that serve a snapshot only when the test says so.
+struct FakeDns : dns::Server {
+  std::vector<uint64_t> published;  ///< the index of each snapshot handed over
+  uint64_t applied = 0;
+  uint16_t port() const override { return 0; }
+  void publish(std::shared_ptr<const registry::Snapshot> s) override {
+    published.push_back(s->index());
+  }
+  uint64_t applied_index() const override { return applied; }
+  void stop() override {}
+};
+
+}  // namespace
+
+TEST_CASE("durability: a burst during a save is one commit and one publish, each write answered") {
+  Fixture f;
+  FakeDns dns;
+  f.publisher->attach(&dns);
+  f.write("a");
+  f.turn();
+  REQUIRE(f.store.batches.size() == 1);
+  for (int i = 0; i < 50; ++i) {
+    f.write("b" + std::to_string(i));
+    f.turn();  // many loop turns while "a" is with the store
+  }
+  CHECK(dns.published.empty());  // nobody can be answered before the save: nothing to publish
+  f.store.finish();
+  CHECK(f.answered.empty());  // durable, but DNS does not serve it yet
+  f.turn();
+  REQUIRE(f.store.batches.size() == 2);
+  CHECK(f.store.batches[1].size() == 50);  // the whole burst: one commit
+  REQUIRE(dns.published.size() == 1);      // "a" waits for DNS: published once, with the burst
+  CHECK(dns.published[0] == f.registry.index());
+  dns.applied = dns.published[0];
+  f.publisher->notify_applied();
+  f.turn();
+  CHECK(f.answered == std::vector<std::string>{"a"});
+  f.store.finish();
+  f.turn();
+  CHECK(dns.published.size() == 1);  // that snapshot already serves the burst
+  REQUIRE(f.answered.size() == 51);
+  for (int i = 0; i < 50; ++i) {
+    CHECK(f.answered[static_cast<size_t>(i) + 1] == "b" + std::to_string(i));
+  }
+}
+
+TEST_CASE("durability: a refused batch of many writes answers every one 503 and keeps none") {
+  Fixture f;
+  FakeDns dns;
+  f.publisher->attach(&dns);
+  f.write("kept");
+  f.turn();
+  f.store.finish();
+  f.turn();
+  dns.applied = dns.published.back();
+  f.publisher->notify_applied();
+  f.turn();
+  REQUIRE(f.answered == std::vector<std::string>{"kept"});
+  for (int i = 0; i < 40; ++i) {
+    f.write("x" + std::to_string(i));
+  }
+  f.turn();
+  REQUIRE(f.store.batches.back().size() == 40);
+  f.store.finish("disk full");
+  REQUIRE(f.answered.size() == 41);
+  for (int i = 0; i < 40; ++i) {
+    CHECK(f.answered[static_cast<size_t>(i) + 1] == "x" + std::to_string(i) + ": disk full");
+  }
+  CHECK(f.registry.find("web")->size() == 1);
+  f.turn();
+  // The roll-back is published at once: DNS stops serving what the store refused.
+  REQUIRE(dns.published.size() == 2);
+  CHECK(dns.published.back() == f.registry.index());
 }
