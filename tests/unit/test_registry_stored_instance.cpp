@@ -228,7 +228,8 @@ TEST_CASE("stored instance: the document is byte for byte what nlohmann writes",
   Instance odd = full_instance();
   odd.check.reset();
   odd.tags.clear();
-  odd.meta = {{"ctl", std::string("a\x01\x1f\b\f\n\r\t\x7f", 9)}, {"q\"\\", "\xe2\x82\xac \xf0\x9f\x98\x80"}};
+  odd.meta = {{"ctl", std::string("a\x01\x1f\b\f\n\r\t\x7f", 9)},
+              {"q\"\\", "\xe2\x82\xac \xf0\x9f\x98\x80"}};
   odd.status_reason = "tab\there";
   odd.checked_at_ms = -5;
   odd.port = 65535;
@@ -254,7 +255,9 @@ TEST_CASE("stored instance: the document is byte for byte what nlohmann writes",
 
 TEST_CASE("stored instance: text that is not UTF-8 is stored with replacement characters",
           "[stored]") {
-  for (const char* bad : {"\xff", "ok\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"}) {
+  // A stray byte, a cut sequence, an overlong form, a surrogate, above U+10FFFF, truncated.
+  for (const char* bad :
+       {"\xff", "ok\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"}) {
     Instance i = full_instance();
     i.check_output = std::string("out ") + bad + " end";
     const std::string doc = to_stored_json(i);
