@@ -53,6 +53,8 @@ Publisher::Publisher(uv_loop_t* loop, registry::Registry& registry)
     static_cast<Publisher*>(h->data)->on_ack();
   });
   ack_.data = this;
+  uv_timer_init(loop, &defer_timer_);
+  defer_timer_.data = this;
 }
 
 void Publisher::when_visible(uint64_t index, std::function<void()> then) {
@@ -95,7 +97,21 @@ bool Publisher::awaited() const {
 }
 
 void Publisher::on_prepare() {
-  if (dns_ != nullptr && registry_.dirty() && (!defer_ || awaited())) {
+  if (dns_ == nullptr || !registry_.dirty()) {
+    return;
+  }
+  if (defer_ && !awaited() && !defer_expired_) {
+    if (uv_is_active(reinterpret_cast<uv_handle_t*>(&defer_timer_)) == 0) {
+      uv_timer_start(
+          &defer_timer_,
+          [](uv_timer_t* t) noexcept { static_cast<Publisher*>(t->data)->defer_expired_ = true; },
+          kMaxDeferMs, 0);  // the loop turn after it fires publishes
+    }
+    return;
+  }
+  uv_timer_stop(&defer_timer_);
+  defer_expired_ = false;
+  {
     const int64_t start = steady_ns();
     auto snapshot = registry_.publish();
     const uint64_t index = snapshot->index();
@@ -164,6 +180,7 @@ void Publisher::close() {
   waiting_.clear();
   uv_close(reinterpret_cast<uv_handle_t*>(&prepare_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&ack_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&defer_timer_), nullptr);
 }
 
 }  // namespace srvd

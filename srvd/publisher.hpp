@@ -30,8 +30,10 @@ class Publisher final : public api::Visibility {
   /// (a write whose batch is durable, a long-poll). Durability turns it on while a batch is
   /// with the store: the writes that arrive meanwhile are not answered before that batch is
   /// saved anyway, so a burst costs one publish per batch instead of one per loop turn.
-  /// Other changes (health, expiry) wait for that batch's publish, one commit at most.
+  /// Other changes (health, expiry) wait for that batch's publish, but never longer than
+  /// kMaxDeferMs: a save can hang for seconds (etcd unreachable), and DNS must not.
   void defer(bool on) { defer_ = on; }
+  static constexpr uint64_t kMaxDeferMs = 20;
   /// Thread-safe: DNS threads call it after swapping in a snapshot.
   void notify_applied() { uv_async_send(&ack_); }
   struct LongPoll;  ///< a long-poll's timer (defined in the .cpp)
@@ -64,6 +66,8 @@ class Publisher final : public api::Visibility {
   /// not index order. Equal indexes keep arrival order.
   Waiting waiting_;
   bool defer_ = false;
+  uv_timer_t defer_timer_{};  ///< runs while a change waits for a deferred publish
+  bool defer_expired_ = false;
   uint64_t published_index_ = 0;  ///< of the last snapshot handed to the DNS loops
 
   /// Sum (ns) and count of publishes, and the longest; the oldest publish not yet acknowledged
