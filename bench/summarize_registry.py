@@ -60,8 +60,9 @@ def main():
     g = lambda test, key, default="–": t.get(test, {}).get(key, default)
     mib = lambda kib: f"{kib / 1024:.1f}" if isinstance(kib, (int, float)) else "–"
     rows = [
-        ("registrations/s over HTTP, durable (wrk, 16 conns)", f"{g('register', 'per_second')}",
-         f"p50 {g('register', 'p50_ms')} ms, p99 {g('register', 'p99_ms')} ms, non-2xx {g('register', 'non_2xx')}",
+        (f"registrations/s over HTTP, durable (wrk, {g('register', 'connections')} conns)", f"{g('register', 'per_second')}",
+         f"p50 {g('register', 'p50_ms')} ms, p99 {g('register', 'p99_ms')} ms, non-2xx {g('register', 'non_2xx')}, "
+         f"server CPU {g('register', 'server_cpu_us_per_write')} µs/write",
          "≥ 20,000/s"),
         ("registration 2xx → DNS shows it", f"p50 {g('visibility', 'visible_p50_ms')} ms / p99 {g('visibility', 'visible_p99_ms')} ms",
          f"misses {g('visibility', 'misses')}, never visible {g('visibility', 'never_visible')}, "

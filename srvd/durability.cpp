@@ -40,13 +40,16 @@ void Durability::when_visible_within(uint64_t index, uint64_t timeout_ms,
 void Durability::after_write(uint64_t index, std::function<void(std::string error)> then) {
   // Even a write that changed nothing waits for the batch: an identical write by another
   // client may be in it, and this one must not be acknowledged before that one is durable.
-  waiting_.emplace(open_batch_, [this, index, then = std::move(then)](std::string error) {
+  // Batch numbers only grow, so appending keeps waiting_ in batch order. `then` holds the
+  // whole response: moved along, never copied.
+  auto wait = [this, index, then = std::move(then)](std::string error) mutable {
     if (!error.empty()) {
       then(std::move(error));
       return;
     }
-    publisher_.when_visible(index, [then] { then({}); });
-  });
+    publisher_.when_visible(index, [then = std::move(then)]() mutable { then({}); });
+  };
+  waiting_.emplace_back(open_batch_, std::move(wait));
 }
 
 void Durability::on_prepare() {
@@ -54,7 +57,7 @@ void Durability::on_prepare() {
     return;
   }
   auto batch = registry_.take_unsaved();
-  const bool waited_for = waiting_.contains(open_batch_);
+  const bool waited_for = !waiting_.empty() && waiting_.back().first == open_batch_;
   if (batch.empty() && !waited_for) {
     return;
   }
@@ -74,7 +77,7 @@ void Durability::on_prepare() {
     saving_ = false;
     publisher_.hold(false);
     if (closed_) {
-      return;
+      return;  // the publisher may be gone too
     }
     ++batches_;
     changes_ += changes;
@@ -95,11 +98,10 @@ void Durability::on_prepare() {
 void Durability::on_saved(uint64_t batch, const std::string& error) {
   // Take the answered ones out first: a reply may start another write and add a waiter.
   std::vector<std::function<void(std::string)>> ready;
-  auto end = waiting_.upper_bound(batch);
-  for (auto it = waiting_.begin(); it != end; ++it) {
-    ready.push_back(std::move(it->second));
+  while (!waiting_.empty() && waiting_.front().first <= batch) {
+    ready.push_back(std::move(waiting_.front().second));
+    waiting_.pop_front();
   }
-  waiting_.erase(waiting_.begin(), end);
   for (auto& then : ready) {
     then(error);
   }

@@ -6,8 +6,9 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
+#include <deque>
 #include <string>
+#include <utility>
 
 #include "api/http_server.hpp"
 #include "registry/registry.hpp"
@@ -53,7 +54,7 @@ class Durability final : public api::Visibility {
   uint64_t open_batch_ = 1;  ///< the batch that collects this turn's changes
   bool saving_ = false;      ///< a batch is with the store
   bool closed_ = false;
-  std::multimap<uint64_t, std::function<void(std::string)>> waiting_;  ///< by batch
+  std::deque<std::pair<uint64_t, std::function<void(std::string)>>> waiting_;  ///< by batch
   uint64_t batches_ = 0, changes_ = 0, save_ns_ = 0;  ///< saved batches, their changes, time
 };
 

@@ -26,8 +26,16 @@ namespace srvd::store {
 /// undoes its changes too (srvd/durability.cpp) and their writes get 503, so retrying it later
 /// would bring back what users were told did not happen. Batches queued together are merged
 /// per instance (the last state wins) into one transaction.
+///
+/// Checkpoints are this thread's too, never part of a commit: SQLite's automatic checkpoint
+/// (every 1,000 WAL pages, inside the COMMIT that crosses the line) is off, and once the WAL
+/// holds kCheckpointFrames pages, a passive checkpoint runs right after a batch's result has
+/// been handed back, so no write waits for it. A larger WAL also lets a checkpoint copy a
+/// page rewritten by many batches once.
 class SqliteWriter {
  public:
+  static constexpr int kCheckpointFrames = 8192;  ///< 32 MiB of 4 KiB pages
+
   /// Prepares the statements and starts the thread; nullptr with `error` if SQLite refuses.
   /// `wake` is called on the writer thread after each result is ready (it must be thread-safe:
   /// uv_async_send). `committed_index` is the index the database holds now.
@@ -57,6 +65,7 @@ class SqliteWriter {
   void merge(std::vector<registry::StoredChange>& batch);
   std::string flush(uint64_t index);
   std::string write_pending(uint64_t index);
+  void checkpoint_if_due();
 
   // Shared with the loop thread, under mu_.
   std::mutex mu_;
@@ -70,6 +79,7 @@ class SqliteWriter {
   StmtPtr begin_, commit_, rollback_, upsert_, remove_, set_index_;
   std::map<Key, std::optional<registry::Instance>> pending_;  ///< nullopt: delete
   uint64_t committed_index_;
+  int wal_frames_ = 0;  ///< frames in the WAL since it was last checkpointed (sqlite3_wal_hook)
   std::function<void()> wake_;
   std::thread thread_;
 };

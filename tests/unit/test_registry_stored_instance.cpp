@@ -1,6 +1,8 @@
 // test_registry_stored_instance.cpp -- the per-instance JSON document of both stores.
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include "registry/stored_instance.hpp"
 
 using namespace srvd::registry;
@@ -205,4 +207,62 @@ TEST_CASE("stored instance: without srvd.status the status follows the health st
   // srvd's own fields win over the article's summary when both are there.
   CHECK(load(R"({"address":"10.0.0.1","port":80,"status":"DOWN","srvd":{}})").status ==
         Status::healthy);
+}
+
+namespace {
+
+/// What nlohmann itself writes for the same document: parse keeping key order, dump again.
+std::string redumped(const std::string& doc) {
+  return nlohmann::ordered_json::parse(doc).dump(-1, ' ', false,
+                                                 nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+TEST_CASE("stored instance: the document is byte for byte what nlohmann writes", "[stored]") {
+  // to_stored_json writes the document directly; the stored format must not move, so every
+  // escape, number and key order must be what the nlohmann-built version wrote before.
+  Instance full = full_instance();
+  CHECK(to_stored_json(full) == redumped(to_stored_json(full)));
+
+  Instance odd = full_instance();
+  odd.check.reset();
+  odd.tags.clear();
+  odd.meta = {{"ctl", std::string("a\x01\x1f\b\f\n\r\t\x7f", 9)},
+              {"q\"\\", "\xe2\x82\xac \xf0\x9f\x98\x80"}};
+  odd.status_reason = "tab\there";
+  odd.checked_at_ms = -5;
+  odd.port = 65535;
+  CHECK(to_stored_json(odd) == redumped(to_stored_json(odd)));
+  auto back = from_stored_json(to_stored_json(odd), odd.service, odd.id);
+  REQUIRE(std::holds_alternative<Instance>(back));
+  CHECK(std::get<Instance>(back).meta == odd.meta);
+
+  // The exact document for a plain registration, as registry.db holds it since issue 5.
+  Instance plain;
+  plain.service = "web";
+  plain.id = "a";
+  plain.address = *parse_address("10.0.0.1");
+  plain.port = 80;
+  CHECK(to_stored_json(plain) ==
+        R"({"id":"a","name":"web","address":"10.0.0.1","port":80,"metadata":{},"status":"UP",)"
+        R"("srvd":{"protocol":"tcp","priority":1,"weight":1,"tags":[],"ttl_ms":0,)"
+        R"("deregister_after_ms":0,"source":"api","status":"healthy","reason":"",)"
+        R"("maintenance":false,"health":"healthy","ttl_expired":false,"passes":0,"failures":0,)"
+        R"("check_output":"","checked_at_ms":0,"status_changed_at_ms":0,"unserved_at_ms":0,)"
+        R"("registered_at_ms":0,"updated_at_ms":0}})");
+}
+
+TEST_CASE("stored instance: text that is not UTF-8 is stored with replacement characters",
+          "[stored]") {
+  // A stray byte, a cut sequence, an overlong form, a surrogate, above U+10FFFF, truncated.
+  for (const char* bad :
+       {"\xff", "ok\xc3", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"}) {
+    Instance i = full_instance();
+    i.check_output = std::string("out ") + bad + " end";
+    const std::string doc = to_stored_json(i);
+    CHECK(doc == redumped(doc));
+    CHECK(doc.find("\xef\xbf\xbd") != std::string::npos);  // U+FFFD
+    CHECK(std::holds_alternative<Instance>(from_stored_json(doc, i.service, i.id)));
+  }
 }

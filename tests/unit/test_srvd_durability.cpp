@@ -3,7 +3,6 @@
 #include <uv.h>
 
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <thread>
 
@@ -200,4 +199,58 @@ TEST_CASE("durability: a held change is published after the hold's limit even if
   CHECK(f.store.pending.size() == 1);  // the save is still going on
   f.store.finish();
   f.turn();
+}
+
+TEST_CASE("durability: a burst during a save is one commit and one publish, each write answered") {
+  InstantDns dns;
+  Fixture f;
+  f.publisher->attach(&dns);
+  f.turn();  // the initial snapshot
+  f.write("a");
+  f.turn();
+  REQUIRE(f.store.batches.size() == 1);
+  const size_t published = dns.published.size();
+  for (int i = 0; i < 50; ++i) {
+    f.write("b" + std::to_string(i));
+    f.turn();  // many loop turns while "a" is with the store
+  }
+  CHECK(dns.published.size() == published);  // held: nothing is published per turn
+  f.store.finish();
+  f.turn();
+  REQUIRE(f.store.batches.size() == 2);
+  CHECK(f.store.batches[1].size() == 50);            // the whole burst: one commit
+  CHECK(dns.published.size() == published + 1);      // and one publish, as it is handed over
+  CHECK(dns.published.back() == f.registry.index());
+  f.store.finish();
+  f.turn();
+  REQUIRE(f.answered.size() == 51);
+  CHECK(f.answered[0] == "a");
+  for (int i = 0; i < 50; ++i) {
+    CHECK(f.answered[static_cast<size_t>(i) + 1] == "b" + std::to_string(i));
+  }
+}
+
+TEST_CASE("durability: a refused batch of many writes answers every one 503 and keeps none") {
+  InstantDns dns;
+  Fixture f;
+  f.publisher->attach(&dns);
+  f.write("kept");
+  f.turn();
+  f.store.finish();
+  f.turn();
+  REQUIRE(f.answered == std::vector<std::string>{"kept"});
+  for (int i = 0; i < 40; ++i) {
+    f.write("x" + std::to_string(i));
+  }
+  f.turn();
+  REQUIRE(f.store.batches.back().size() == 40);
+  f.store.finish("disk full");
+  REQUIRE(f.answered.size() == 41);
+  for (int i = 0; i < 40; ++i) {
+    CHECK(f.answered[static_cast<size_t>(i) + 1] == "x" + std::to_string(i) + ": disk full");
+  }
+  CHECK(f.registry.find("web")->size() == 1);
+  f.turn();
+  // The roll-back is published at once: DNS stops serving what the store refused.
+  CHECK(dns.published.back() == f.registry.index());
 }
