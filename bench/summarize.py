@@ -261,18 +261,22 @@ def refresh_headline(dns_dir=None, registry_dir=None):
 
 
 def update_readme(text):
-    path = os.path.join(HERE, "README.md")
+    """the headline between the markers of bench/README.md and of the project's README.md
+    (issue 6 §5), whose links point into bench/"""
     start, end = "<!-- headline:start -->", "<!-- headline:end -->"
-    try:
-        with open(path) as f:
-            readme = f.read()
-    except OSError:
-        return
-    if start in readme and end in readme:
-        head, rest = readme.split(start, 1)
-        _, tail = rest.split(end, 1)
-        with open(path, "w") as f:
-            f.write(f"{head}{start}\n{text}\n{end}{tail}")
+    top = text.replace("](chart.svg)", "](bench/chart.svg)").replace("](RESULTS.md)", "](bench/RESULTS.md)")
+    for path, body in ((os.path.join(HERE, "README.md"), text),
+                       (os.path.join(HERE, os.pardir, "README.md"), top)):
+        try:
+            with open(path) as f:
+                readme = f.read()
+        except OSError:
+            continue
+        if start in readme and end in readme:
+            head, rest = readme.split(start, 1)
+            _, tail = rest.split(end, 1)
+            with open(path, "w") as f:
+                f.write(f"{head}{start}\n{body}\n{end}{tail}")
 
 
 def check_line(d):

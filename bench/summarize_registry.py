@@ -31,7 +31,7 @@ def headline(d):
     g = lambda test, key: t.get(test, {}).get(key)
     rss = g("memory", "rss_kib")
     rows = [
-        ("registrations/s over HTTP, durable (wrk, 16 conns)", num(g("register", "per_second")), "≥ 20,000"),
+        (f"registrations/s over HTTP, durable (wrk, {num(g('register', 'connections'))} conns)", num(g("register", "per_second")), "≥ 20,000"),
         ("registration 2xx → visible in DNS, p99", f"{num(g('visibility', 'visible_p99_ms'), 3)} ms "
          f"({num(g('visibility', 'misses'))} misses)", "0 misses"),
         (f"{num(g('checks', 'checks'))} HTTP checks at 1 s", f"{num(g('checks', 'core_fraction'), 3)} of a core",
@@ -40,8 +40,9 @@ def headline(d):
          "≤ 1 s"),
         (f"RSS with {num(g('memory', 'instances'))} instances", f"{num(rss / 1024 if rss else None, 1)} MiB",
          "≤ 150 MiB"),
-        (f"one change at {num(g('change_at_scale', 'instances'))} instances: write p99 / visible p99",
-         f"{num(g('change_at_scale', 'write_p99_ms'), 2)} / {num(g('change_at_scale', 'visible_p99_ms'), 2)} ms",
+        (f"one change at {num(g('change_at_scale', 'instances'))} instances: publish mean / write p99 / visible p99",
+         f"{num(g('change_at_scale', 'publish_mean_ms'), 3)} / {num(g('change_at_scale', 'write_p99_ms'), 2)} / "
+         f"{num(g('change_at_scale', 'visible_p99_ms'), 2)} ms",
          "publish ≤ 1 ms"),
         ("DNS p99 meanwhile at "
          f"{num(g('change_at_scale', 'dns_offered_qps'))} qps", f"{num(g('change_at_scale', 'dns_p99_ms'), 2)} ms "
@@ -76,7 +77,9 @@ def main():
          f"`listening dns` at {g('startup', 'listening_dns_s')} s", "≤ 1 s"),
         (f"memory with {g('memory', 'instances')} instances", f"RSS {mib(g('memory', 'rss_kib'))} MiB",
          f"PSS {mib(g('memory', 'pss_kib'))} MiB; just after start-up RSS {mib(g('startup', 'rss_kib'))} MiB", "≤ 150 MiB"),
-        (f"one change at {g('change_at_scale', 'instances')} instances", f"write p50 {g('change_at_scale', 'write_p50_ms')} ms / p99 {g('change_at_scale', 'write_p99_ms')} ms",
+        (f"one change at {g('change_at_scale', 'instances')} instances", f"publish mean {g('change_at_scale', 'publish_mean_ms')} ms "
+         f"({g('change_at_scale', 'publishes')} publishes, srvd's /metrics)",
+         f"write p50 {g('change_at_scale', 'write_p50_ms')} ms / p99 {g('change_at_scale', 'write_p99_ms')} ms, "
          f"visible p99 {g('change_at_scale', 'visible_p99_ms')} ms, misses {g('change_at_scale', 'misses')}", "publish ≤ 1 ms"),
         (f"DNS during those changes at {g('change_at_scale', 'dns_offered_qps')} qps", f"p99 {g('change_at_scale', 'dns_p99_ms')} ms",
          f"p50 {g('change_at_scale', 'dns_p50_ms')} ms, p99.9 {g('change_at_scale', 'dns_p999_ms')} ms, lost {g('change_at_scale', 'dns_lost')}, "
