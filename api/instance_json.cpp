@@ -6,11 +6,13 @@
 #include <limits>
 
 #include "registry/duration.hpp"
+#include "registry/json_text.hpp"
 
 namespace srvd::api {
 namespace {
 
 using nlohmann::json;
+using registry::append_json_string;
 
 /// Echoes user input in an error message without letting a 60 KiB value through.
 std::string echo(std::string_view s) {
@@ -276,21 +278,6 @@ nlohmann::ordered_json instance_to_json(const registry::Instance& inst) {
   j["status_changed_at"] = time_or_null(inst.status_changed_at_ms);
   j["heartbeat_at"] = time_or_null(inst.heartbeat_at_ms);
   return j;
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
-      // Escapes, UTF-8 and its validation: exactly as nlohmann does it (rare in names).
-      out += nlohmann::json(std::string(s)).dump(-1, ' ', false,
-                                                 nlohmann::json::error_handler_t::replace);
-      return;
-    }
-  }
-  out += '"';
-  out += s;
-  out += '"';
 }
 
 namespace {

@@ -25,9 +25,6 @@ nlohmann::ordered_json instance_to_json(const registry::Instance& instance);
 /// `.dump(-1, ' ', false, error_handler_t::replace)` gives, without building the JSON tree:
 /// the hot path of every write's response and of the list reads.
 void append_instance_json(std::string& out, const registry::Instance& instance);
-/// Appends `s` as a JSON string, as nlohmann's dump (no ASCII escaping, invalid UTF-8
-/// replaced) writes it.
-void append_json_string(std::string& out, std::string_view s);
 
 /// Reads the body of `PUT /v1/services/{service}/instances/{id}`. Checks JSON types,
 /// integer ranges, unknown fields and the address literal; `service` and `id` come from the

@@ -6,6 +6,7 @@
 
 #include "api/instance_json.hpp"
 #include "registry/duration.hpp"
+#include "registry/json_text.hpp"
 
 namespace srvd::api {
 namespace {
@@ -14,6 +15,7 @@ using nlohmann::json;
 /// Responses keep keys in the order the contract shows them, which reads better in curl.
 using ojson = nlohmann::ordered_json;
 using registry::Applied;
+using registry::append_json_string;
 using registry::Rejection;
 
 /// Invalid UTF-8 can reach a message through the URL; replace it rather than throw.

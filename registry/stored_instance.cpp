@@ -5,27 +5,17 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "registry/json_text.hpp"
 #include "registry/stored_canonical.hpp"
 
 namespace srvd::registry {
 namespace {
 
 using nlohmann::json;
-using nlohmann::ordered_json;
 
 // The seed article's clients read "status" and skip anything but "UP".
 constexpr std::string_view kUp = "UP";
 constexpr std::string_view kDown = "DOWN";
-
-ordered_json check_to_json(const CheckSpec& c) {
-  ordered_json j;
-  j[c.kind == CheckSpec::Kind::http ? "http" : "tcp"] = c.target;
-  j["interval_ms"] = c.interval_ms;
-  j["timeout_ms"] = c.timeout_ms;
-  j["rise"] = c.rise;
-  j["fall"] = c.fall;
-  return j;
-}
 
 /// Reads typed fields of one JSON object, keeping the first error so that a long list of
 /// fields reads as a list, not as a ladder of ifs. An absent (or null) field keeps its default.
@@ -268,138 +258,6 @@ std::string read_document(const json& doc, Instance& inst) {
   return srvd == doc.end() ? read_foreign_status(doc, inst) : read_srvd(*srvd, inst);
 }
 
-/// The document built through nlohmann: the reference, and the way for text that is not UTF-8.
-std::string to_stored_json_via_nlohmann(const Instance& inst) {
-  ordered_json doc;
-  doc["id"] = inst.id;
-  doc["name"] = inst.service;
-  doc["address"] = inst.address.text;
-  doc["port"] = inst.port;
-  doc["metadata"] = inst.meta;
-  doc["status"] = is_served(inst.status) ? kUp : kDown;
-  ordered_json& s = doc["srvd"];
-  s["protocol"] = to_string(inst.protocol);
-  s["priority"] = inst.priority;
-  s["weight"] = inst.weight;
-  s["tags"] = inst.tags;
-  s["ttl_ms"] = inst.ttl_ms;
-  s["deregister_after_ms"] = inst.deregister_after_ms;
-  if (inst.check) {
-    s["check"] = check_to_json(*inst.check);
-  }
-  s["source"] = to_string(inst.source);
-  s["status"] = to_string(inst.status);
-  s["reason"] = inst.status_reason;
-  s["maintenance"] = inst.maintenance;
-  s["health"] = to_string(inst.health);
-  s["ttl_expired"] = inst.ttl_expired;
-  s["passes"] = inst.passes;
-  s["failures"] = inst.failures;
-  s["check_output"] = inst.check_output;
-  s["checked_at_ms"] = inst.checked_at_ms;
-  s["status_changed_at_ms"] = inst.status_changed_at_ms;
-  s["unserved_at_ms"] = inst.unserved_at_ms;
-  s["registered_at_ms"] = inst.registered_at_ms;
-  s["updated_at_ms"] = inst.updated_at_ms;
-  // A check's output may carry bytes that are not UTF-8; replacing them beats throwing.
-  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-/// True when every byte sequence of `s` is well-formed UTF-8 (RFC 3629: no overlong forms,
-/// no surrogates, nothing above U+10FFFF) -- the text nlohmann's dump passes through unchanged.
-bool is_utf8(std::string_view s) {
-  size_t i = 0;
-  const size_t n = s.size();
-  while (i < n) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      lo = c == 0xE0 ? 0xA0 : 0x80;
-      hi = c == 0xED ? 0x9F : 0xBF;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      lo = c == 0xF0 ? 0x90 : 0x80;
-      hi = c == 0xF4 ? 0x8F : 0xBF;
-    } else {
-      return false;
-    }
-    if (n - i < len) {
-      return false;
-    }
-    const auto c1 = static_cast<unsigned char>(s[i + 1]);
-    if (c1 < lo || c1 > hi) {
-      return false;
-    }
-    for (size_t k = 2; k < len; ++k) {
-      const auto ck = static_cast<unsigned char>(s[i + k]);
-      if (ck < 0x80 || ck > 0xBF) {
-        return false;
-      }
-    }
-    i += len;
-  }
-  return true;
-}
-
-/// The stored document's strings, all of which must be UTF-8 for the direct writer.
-bool all_utf8(const Instance& inst) {
-  if (!is_utf8(inst.id) || !is_utf8(inst.service) || !is_utf8(inst.address.text) ||
-      !is_utf8(inst.status_reason) || !is_utf8(inst.check_output) ||
-      (inst.check && !is_utf8(inst.check->target))) {
-    return false;
-  }
-  for (const auto& [k, v] : inst.meta) {
-    if (!is_utf8(k) || !is_utf8(v)) {
-      return false;
-    }
-  }
-  for (const auto& t : inst.tags) {
-    if (!is_utf8(t)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-/// A JSON string exactly as nlohmann's dump(-1, ' ', false) writes valid UTF-8: `"` and `\`
-/// escaped, \b \f \n \r \t by name, other control bytes as \u00xx, everything else as is.
-void put_string(std::string& out, std::string_view s) {
-  out += '"';
-  size_t run = 0;  // start of the bytes not yet copied
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') {
-      continue;
-    }
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default: {
-        static constexpr char kHex[] = "0123456789abcdef";
-        const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-        out.append(esc, sizeof esc);
-      }
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
-  out += '"';
-}
-
 /// `,"key":` -- keys are literals of plain ASCII, so they need no escaping.
 void put_key(std::string& out, std::string_view key, bool first = false) {
   if (!first) {
@@ -423,21 +281,17 @@ void put_bool(std::string& out, bool v) { out += v ? "true" : "false"; }
 
 std::string to_stored_json(const Instance& inst) {
   // Written directly: building an ordered_json first cost an allocation per field on the
-  // SQLite writer's path. A string that is not UTF-8 (a check's output can be anything)
-  // goes the nlohmann way, which replaces the bad bytes. Same bytes either way: the stored
-  // format does not change (tests/unit/test_registry_stored_instance.cpp compares).
-  if (!all_utf8(inst)) {
-    return to_stored_json_via_nlohmann(inst);
-  }
+  // SQLite writer's path. Same bytes as nlohmann wrote before: the stored format does
+  // not change (tests/unit/test_registry_stored_instance.cpp compares).
   std::string out;
   out.reserve(512 + inst.check_output.size() + inst.status_reason.size());
   out += '{';
   put_key(out, "id", true);
-  put_string(out, inst.id);
+  append_json_string(out, inst.id);
   put_key(out, "name");
-  put_string(out, inst.service);
+  append_json_string(out, inst.service);
   put_key(out, "address");
-  put_string(out, inst.address.text);
+  append_json_string(out, inst.address.text);
   put_key(out, "port");
   put_int(out, inst.port);
   put_key(out, "metadata");
@@ -448,17 +302,17 @@ std::string to_stored_json(const Instance& inst) {
       out += ',';
     }
     first = false;
-    put_string(out, k);
+    append_json_string(out, k);
     out += ':';
-    put_string(out, v);
+    append_json_string(out, v);
   }
   out += '}';
   put_key(out, "status");
-  put_string(out, is_served(inst.status) ? kUp : kDown);
+  append_json_string(out, is_served(inst.status) ? kUp : kDown);
   put_key(out, "srvd");
   out += '{';
   put_key(out, "protocol", true);
-  put_string(out, to_string(inst.protocol));
+  append_json_string(out, to_string(inst.protocol));
   put_key(out, "priority");
   put_int(out, inst.priority);
   put_key(out, "weight");
@@ -469,7 +323,7 @@ std::string to_stored_json(const Instance& inst) {
     if (i != 0) {
       out += ',';
     }
-    put_string(out, inst.tags[i]);
+    append_json_string(out, inst.tags[i]);
   }
   out += ']';
   put_key(out, "ttl_ms");
@@ -481,7 +335,7 @@ std::string to_stored_json(const Instance& inst) {
     put_key(out, "check");
     out += '{';
     put_key(out, c.kind == CheckSpec::Kind::http ? "http" : "tcp", true);
-    put_string(out, c.target);
+    append_json_string(out, c.target);
     put_key(out, "interval_ms");
     put_int(out, c.interval_ms);
     put_key(out, "timeout_ms");
@@ -493,15 +347,15 @@ std::string to_stored_json(const Instance& inst) {
     out += '}';
   }
   put_key(out, "source");
-  put_string(out, to_string(inst.source));
+  append_json_string(out, to_string(inst.source));
   put_key(out, "status");
-  put_string(out, to_string(inst.status));
+  append_json_string(out, to_string(inst.status));
   put_key(out, "reason");
-  put_string(out, inst.status_reason);
+  append_json_string(out, inst.status_reason);
   put_key(out, "maintenance");
   put_bool(out, inst.maintenance);
   put_key(out, "health");
-  put_string(out, to_string(inst.health));
+  append_json_string(out, to_string(inst.health));
   put_key(out, "ttl_expired");
   put_bool(out, inst.ttl_expired);
   put_key(out, "passes");
@@ -509,7 +363,7 @@ std::string to_stored_json(const Instance& inst) {
   put_key(out, "failures");
   put_int(out, inst.failures);
   put_key(out, "check_output");
-  put_string(out, inst.check_output);
+  append_json_string(out, inst.check_output);
   put_key(out, "checked_at_ms");
   put_int(out, inst.checked_at_ms);
   put_key(out, "status_changed_at_ms");
