@@ -13,6 +13,8 @@ namespace {
 
 using nlohmann::json;
 using registry::append_json_string;
+using registry::append_json_string_map;
+using registry::append_json_strings;
 
 /// Echoes user input in an error message without letting a 60 KiB value through.
 std::string echo(std::string_view s) {
@@ -324,27 +326,11 @@ void append_instance_json(std::string& out, const registry::Instance& inst) {
   out += std::to_string(inst.weight);
   out += ',';
   append_key(out, "tags");
-  out += '[';
-  for (size_t i = 0; i < inst.tags.size(); ++i) {
-    if (i != 0) {
-      out += ',';
-    }
-    append_json_string(out, inst.tags[i]);
-  }
-  out += "],";
+  append_json_strings(out, inst.tags);
+  out += ',';
   append_key(out, "meta");
-  out += '{';
-  bool first = true;
-  for (const auto& [k, v] : inst.meta) {
-    if (!first) {
-      out += ',';
-    }
-    first = false;
-    append_json_string(out, k);
-    out += ':';
-    append_json_string(out, v);
-  }
-  out += "},";
+  append_json_string_map(out, inst.meta);
+  out += ',';
   append_key(out, "status");
   append_json_string(out, registry::to_string(inst.status));
   out += ',';

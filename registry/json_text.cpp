@@ -81,4 +81,30 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
+void append_json_strings(std::string& out, const std::vector<std::string>& list) {
+  out += '[';
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (i != 0) {
+      out += ',';
+    }
+    append_json_string(out, list[i]);
+  }
+  out += ']';
+}
+
+void append_json_string_map(std::string& out, const std::map<std::string, std::string>& map) {
+  out += '{';
+  bool first = true;
+  for (const auto& [k, v] : map) {
+    if (!first) {
+      out += ',';
+    }
+    first = false;
+    append_json_string(out, k);
+    out += ':';
+    append_json_string(out, v);
+  }
+  out += '}';
+}
+
 }  // namespace srvd::registry

@@ -4,8 +4,10 @@
 // (api/instance_json.cpp), which are on the write path of every registration.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace srvd::registry {
 
@@ -17,5 +19,11 @@ bool is_utf8(std::string_view s);
 /// bytes as \u00xx, everything else as is (no ASCII escaping). Text that is not UTF-8 (a
 /// check's output can be anything) goes through nlohmann, which replaces the bad bytes.
 void append_json_string(std::string& out, std::string_view s);
+
+/// `["a","b"]`: tags, as both the stored documents and the API write them.
+void append_json_strings(std::string& out, const std::vector<std::string>& list);
+
+/// `{"k":"v",...}` in key order: metadata, as both the stored documents and the API write it.
+void append_json_string_map(std::string& out, const std::map<std::string, std::string>& map);
 
 }  // namespace srvd::registry

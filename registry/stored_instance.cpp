@@ -295,18 +295,7 @@ std::string to_stored_json(const Instance& inst) {
   put_key(out, "port");
   put_int(out, inst.port);
   put_key(out, "metadata");
-  out += '{';
-  bool first = true;
-  for (const auto& [k, v] : inst.meta) {
-    if (!first) {
-      out += ',';
-    }
-    first = false;
-    append_json_string(out, k);
-    out += ':';
-    append_json_string(out, v);
-  }
-  out += '}';
+  append_json_string_map(out, inst.meta);
   put_key(out, "status");
   append_json_string(out, is_served(inst.status) ? kUp : kDown);
   put_key(out, "srvd");
@@ -318,14 +307,7 @@ std::string to_stored_json(const Instance& inst) {
   put_key(out, "weight");
   put_int(out, inst.weight);
   put_key(out, "tags");
-  out += '[';
-  for (size_t i = 0; i < inst.tags.size(); ++i) {
-    if (i != 0) {
-      out += ',';
-    }
-    append_json_string(out, inst.tags[i]);
-  }
-  out += ']';
+  append_json_strings(out, inst.tags);
   put_key(out, "ttl_ms");
   put_int(out, inst.ttl_ms);
   put_key(out, "deregister_after_ms");
