@@ -78,6 +78,9 @@ int bind_one(const sockaddr_storage& a, int socktype, SocketFd& out) {
       setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
     return errno;
   }
+  if (socktype == SOCK_DGRAM) {
+    grow_receive_buffer(fd.get(), kUdpReceiveBuffer);  // best effort: a smaller one still works
+  }
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&a), address_size(a)) != 0) {
     return errno;
   }
@@ -96,6 +99,15 @@ uint16_t bound_port(int fd) {
 }
 
 }  // namespace
+
+int grow_receive_buffer(int fd, int bytes) {
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0) {
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);  // EPERM: up to rmem_max
+  }
+  int granted = 0;
+  socklen_t len = sizeof granted;
+  return getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &granted, &len) == 0 ? granted : -1;
+}
 
 std::vector<SocketPair> bind_socket_pairs(const sockaddr_storage& address, unsigned count,
                                           uint16_t& port, std::string& error) {
