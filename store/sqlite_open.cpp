@@ -147,22 +147,25 @@ std::string load_v2(sqlite3* db, Loaded& loaded, RowIndex& rows) {
   if (auto err = load_index(db, loaded); !err.empty()) {
     return err;
   }
+  std::string error;
+  int64_t last = query_int(db, "SELECT ifnull(max(seq), 0) FROM instances", error);
+  if (!error.empty()) {
+    return "cannot be read: " + error;
+  }
+  rows.load_reserve(static_cast<size_t>(last));
   StmtPtr st = db_prepare(db, "SELECT seq, service, id, doc FROM instances ORDER BY seq DESC");
   if (!st) {
     return "cannot be read: " + db_error(db);
   }
+  auto sit = loaded.services.end();
   int rc = SQLITE_ROW;
   while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
     int64_t seq = sqlite3_column_int64(st.get(), 0);
     // Read in place: the views last until the next step, and nothing keeps them.
     std::string_view service = db_column_view(st.get(), 1);
     std::string_view id = db_column_view(st.get(), 2);
-    if (rows.seen(service, id)) {
-      rows.add_dead(seq);
-      continue;
-    }
-    if (sqlite3_column_type(st.get(), 3) == SQLITE_NULL) {
-      rows.load_newest(service, id, seq, true);
+    bool removal = sqlite3_column_type(st.get(), 3) == SQLITE_NULL;
+    if (!rows.load_claim(service, id, seq, removal) || removal) {
       continue;
     }
     auto parsed = registry::from_stored_json(db_column_view(st.get(), 3), service, id);
@@ -172,14 +175,19 @@ std::string load_v2(sqlite3* db, Loaded& loaded, RowIndex& rows) {
     auto& inst = std::get<registry::Instance>(parsed);
     // A key stored in other case than srvd writes (migrated from version 1) names the
     // lowercase instance: the newer row of the two wins, as the later in key order did.
-    if ((inst.service != service || inst.id != id) && rows.seen(inst.service, inst.id)) {
-      rows.add_dead(seq);
-      continue;
+    if (inst.service != service || inst.id != id) {
+      rows.load_unclaim(service, id);
+      if (!rows.load_claim(inst.service, inst.id, seq, false)) {
+        continue;
+      }
     }
-    rows.load_newest(inst.service, inst.id, seq, false);
-    auto& svc = loaded.services[inst.service];
+    // Rows written together are often of one service, each newer one later in id order
+    // (one client's registrations): the hints make that O(1), anything else O(log n).
+    if (sit == loaded.services.end() || sit->first != inst.service) {
+      sit = loaded.services.try_emplace(inst.service).first;
+    }
     std::string key = inst.id;
-    svc.emplace(std::move(key), std::move(inst));
+    sit->second.emplace_hint(sit->second.begin(), std::move(key), std::move(inst));
   }
   rows.load_done();
   return rc == SQLITE_DONE ? std::string() : "cannot be read: " + db_error(db);

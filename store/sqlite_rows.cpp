@@ -1,6 +1,8 @@
 // sqlite_rows.cpp -- which rows of registry.db's instances log still count, and which are garbage.
 #include "store/sqlite_rows.hpp"
 
+#include <iterator>
+
 namespace srvd::store {
 
 std::string RowIndex::key(std::string_view service, std::string_view id) {
@@ -15,18 +17,21 @@ bool RowIndex::has(std::string_view service, std::string_view id) const {
   return live_.count(key(service, id)) != 0;
 }
 
-bool RowIndex::seen(std::string_view service, std::string_view id) const {
-  std::string k = key(service, id);
-  return live_.count(k) != 0 || removed_.count(k) != 0;
+bool RowIndex::load_claim(std::string_view service, std::string_view id, int64_t seq,
+                          bool removal) {
+  if (!live_.try_emplace(key(service, id), removal ? -seq : seq).second) {
+    dead_.push(seq);
+    return false;
+  }
+  if (removal) {
+    dead_.push(seq);
+  }
+  return true;
 }
 
-void RowIndex::load_newest(std::string_view service, std::string_view id, int64_t seq,
-                           bool removal) {
-  if (removal) {
-    removed_.insert(key(service, id));
-    dead_.push(seq);
-  } else {
-    live_.emplace(key(service, id), seq);
+void RowIndex::load_done() {
+  for (auto it = live_.begin(); it != live_.end();) {
+    it = it->second < 0 ? live_.erase(it) : std::next(it);
   }
 }
 

@@ -7,7 +7,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 namespace srvd::store {
@@ -32,13 +31,18 @@ class RowIndex {
   void add_dead(int64_t seq) { dead_.push(seq); }
 
   // Load reads the rows newest first, so a key's first row is its state and every other row
-  // of it is dead, known without parsing its document.
-  /// Whether a newer row of the key was read already.
-  bool seen(std::string_view service, std::string_view id) const;
-  /// Row `seq` is the key's newest: a document (live) or its removal (dead, as record says).
-  void load_newest(std::string_view service, std::string_view id, int64_t seq, bool removal);
-  /// Every row read: drops what only load needed.
-  void load_done() { removed_.clear(); }
+  // of it is dead, known without parsing its document. One hash lookup per row.
+  /// Room for n keys, so that load does not rehash as it goes.
+  void load_reserve(size_t n) { live_.reserve(n); }
+  /// Row `seq` of the key: true if it is the key's newest (a document: live; a removal: dead,
+  /// as record says); false if a newer row was read already (this one is dead).
+  bool load_claim(std::string_view service, std::string_view id, int64_t seq, bool removal);
+  /// Forgets a claim: the row turned out to name another key (stored in another case).
+  void load_unclaim(std::string_view service, std::string_view id) {
+    live_.erase(key(service, id));
+  }
+  /// Every row read: drops what only load needed (the keys whose newest row is a removal).
+  void load_done();
 
   size_t live() const { return live_.size(); }
   size_t dead() const { return dead_.size(); }
@@ -51,8 +55,8 @@ class RowIndex {
   /// the memory of a pair.
   static std::string key(std::string_view service, std::string_view id);
 
+  /// Each key's live row. During load also keys whose newest row is a removal, as -seq.
   std::unordered_map<std::string, int64_t> live_;
-  std::unordered_set<std::string> removed_;  ///< during load: keys whose newest row is a removal
   std::priority_queue<int64_t, std::vector<int64_t>, std::greater<>> dead_;
 };
 
