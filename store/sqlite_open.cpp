@@ -14,14 +14,31 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Version 2: the instances table is a log of changes in commit order (see RowIndex): a
+// document per row, NULL for a removal. Version 1 kept one row per (service, id), which made
+// every write rewrite its own leaf page.
+#define SRVD_INSTANCES_V2                                                             \
+  "CREATE TABLE instances(seq INTEGER PRIMARY KEY, service TEXT NOT NULL, id TEXT NOT NULL," \
+  "                       doc TEXT);"
+
 constexpr char kCreateSchema[] =
-    "BEGIN IMMEDIATE;"
-    "CREATE TABLE instances(service TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL,"
-    "                       PRIMARY KEY(service, id)) WITHOUT ROWID;"
+    "BEGIN IMMEDIATE;" SRVD_INSTANCES_V2
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value);"
     "INSERT INTO meta(key, value) VALUES('index', 0);"
-    "PRAGMA user_version = 1;"
+    "PRAGMA user_version = 2;"
     "COMMIT;";
+
+// Rows copied in key order, byte for byte: loading the log (later row wins) gives what loading
+// version 1 in key order gave, even for keys stored in another case that normalize alike.
+constexpr char kMigrateV1[] =
+    "BEGIN IMMEDIATE;"
+    "ALTER TABLE instances RENAME TO instances_v1;" SRVD_INSTANCES_V2
+    "INSERT INTO instances(service, id, doc) "
+    "  SELECT service, id, doc FROM instances_v1 ORDER BY service, id;"
+    "DROP TABLE instances_v1;"
+    "PRAGMA user_version = 2;"
+    "COMMIT;";
+#undef SRVD_INSTANCES_V2
 
 /// Why the file must not be opened by SQLite at all, or empty. Checked on the raw bytes because
 /// SQLite may write to a file it opens (journal mode, recovery) before it notices it is not a
@@ -74,14 +91,28 @@ std::string quick_check(sqlite3* db) {
   return first;
 }
 
-/// Reads the change index and every instance of a version-1 database; error names the key.
-std::string load(sqlite3* db, Loaded& loaded) {
+/// The change index of the last committed batch.
+std::string load_index(sqlite3* db, Loaded& loaded) {
   std::string error;
   int64_t index = query_int(db, "SELECT value FROM meta WHERE key = 'index'", error);
   if (!error.empty()) {
     return "has no readable change index: " + error;
   }
   loaded.index = static_cast<uint64_t>(index);
+  return {};
+}
+
+std::string parse_error(std::string_view service, std::string_view id, const std::string& err) {
+  return "holds a document for " + std::string(service) + "/" + std::string(id) +
+         " that does not parse: " + err;
+}
+
+/// Reads every instance of a version-1 database (one row per key); error names the key. Only
+/// to check it before it is migrated.
+std::string load_v1(sqlite3* db, Loaded& loaded) {
+  if (auto err = load_index(db, loaded); !err.empty()) {
+    return err;
+  }
   StmtPtr st = db_prepare(db, "SELECT service, id, doc FROM instances ORDER BY service, id");
   if (!st) {
     return "cannot be read: " + db_error(db);
@@ -96,8 +127,7 @@ std::string load(sqlite3* db, Loaded& loaded) {
     std::string_view id = db_column_view(st.get(), 1);
     auto parsed = registry::from_stored_json(db_column_view(st.get(), 2), service, id);
     if (auto* err = std::get_if<std::string>(&parsed)) {
-      return "holds a document for " + std::string(service) + "/" + std::string(id) +
-             " that does not parse: " + *err;
+      return parse_error(service, id, *err);
     }
     auto& inst = std::get<registry::Instance>(parsed);
     if (sit == loaded.services.end() || sit->first != inst.service) {
@@ -111,9 +141,61 @@ std::string load(sqlite3* db, Loaded& loaded) {
   return rc == SQLITE_DONE ? std::string() : "cannot be read: " + db_error(db);
 }
 
+/// Reads the change index and the log of a version-2 database, newest row first: a key's
+/// newest row is its state (a removal: none), older ones are dead and are not even parsed.
+std::string load_v2(sqlite3* db, Loaded& loaded, RowIndex& rows) {
+  if (auto err = load_index(db, loaded); !err.empty()) {
+    return err;
+  }
+  std::string error;
+  int64_t last = query_int(db, "SELECT ifnull(max(seq), 0) FROM instances", error);
+  if (!error.empty()) {
+    return "cannot be read: " + error;
+  }
+  rows.load_reserve(static_cast<size_t>(last));
+  StmtPtr st = db_prepare(db, "SELECT seq, service, id, doc FROM instances ORDER BY seq DESC");
+  if (!st) {
+    return "cannot be read: " + db_error(db);
+  }
+  auto sit = loaded.services.end();
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+    int64_t seq = sqlite3_column_int64(st.get(), 0);
+    // Read in place: the views last until the next step, and nothing keeps them.
+    std::string_view service = db_column_view(st.get(), 1);
+    std::string_view id = db_column_view(st.get(), 2);
+    bool removal = sqlite3_column_type(st.get(), 3) == SQLITE_NULL;
+    if (!rows.load_claim(service, id, seq, removal) || removal) {
+      continue;
+    }
+    auto parsed = registry::from_stored_json(db_column_view(st.get(), 3), service, id);
+    if (auto* err = std::get_if<std::string>(&parsed)) {
+      return parse_error(service, id, *err);
+    }
+    auto& inst = std::get<registry::Instance>(parsed);
+    // A key stored in other case than srvd writes (migrated from version 1) names the
+    // lowercase instance: the newer row of the two wins, as the later in key order did.
+    if (inst.service != service || inst.id != id) {
+      rows.load_unclaim(service, id);
+      if (!rows.load_claim(inst.service, inst.id, seq, false)) {
+        continue;
+      }
+    }
+    // Rows written together are often of one service, each newer one later in id order
+    // (one client's registrations): the hints make that O(1), anything else O(log n).
+    if (sit == loaded.services.end() || sit->first != inst.service) {
+      sit = loaded.services.try_emplace(inst.service).first;
+    }
+    std::string key = inst.id;
+    sit->second.emplace_hint(sit->second.begin(), std::move(key), std::move(inst));
+  }
+  rows.load_done();
+  return rc == SQLITE_DONE ? std::string() : "cannot be read: " + db_error(db);
+}
+
 /// Every check that needs no write, on a connection that will not checkpoint when closed (a
 /// checkpoint would copy a WAL left behind into the very file we are refusing).
-std::string validate_and_load(sqlite3* db, Loaded& loaded) {
+std::string validate_and_load(sqlite3* db, Loaded& loaded, RowIndex& rows) {
   std::string error;
   int64_t version = query_int(db, "PRAGMA user_version", error);
   if (!error.empty()) {
@@ -138,12 +220,12 @@ std::string validate_and_load(sqlite3* db, Loaded& loaded) {
   if (version < 0) {
     return "has an unknown schema version " + std::to_string(version);
   }
-  return load(db, loaded);
+  return version == 1 ? load_v1(db, loaded) : load_v2(db, loaded, rows);
 }
 
 /// The first writes: WAL (readers never block the writer; one fsync per commit), durability
-/// on every commit, and the schema for a new database.
-std::string prepare_for_writes(sqlite3* db, bool is_new) {
+/// on every commit, and the schema for a new database or the log for a version-1 one.
+std::string prepare_for_writes(sqlite3* db, int64_t version) {
   StmtPtr st = db_prepare(db, "PRAGMA journal_mode = WAL");
   if (!st || sqlite3_step(st.get()) != SQLITE_ROW) {
     return "cannot switch to WAL mode: " + db_error(db);
@@ -155,10 +237,16 @@ std::string prepare_for_writes(sqlite3* db, bool is_new) {
   if (auto err = db_exec(db, "PRAGMA synchronous = FULL"); !err.empty()) {
     return err;
   }
-  if (is_new) {
+  if (version == 0) {
     if (auto err = db_exec(db, kCreateSchema); !err.empty()) {
       db_exec(db, "ROLLBACK");
       return "cannot create the schema: " + err;
+    }
+  }
+  if (version == 1) {
+    if (auto err = db_exec(db, kMigrateV1); !err.empty()) {
+      db_exec(db, "ROLLBACK");
+      return "cannot migrate to schema version 2: " + err;
     }
   }
   return {};
@@ -166,8 +254,10 @@ std::string prepare_for_writes(sqlite3* db, bool is_new) {
 
 }  // namespace
 
-DbPtr open_registry_db(const std::string& dir, Loaded& loaded, std::string& error) {
+DbPtr open_registry_db(const std::string& dir, Loaded& loaded, RowIndex& rows,
+                       std::string& error) {
   loaded = Loaded{};
+  rows = RowIndex{};
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) {
@@ -196,16 +286,28 @@ DbPtr open_registry_db(const std::string& dir, Loaded& loaded, std::string& erro
   // no copy per page (30,000 preads at 100,000 instances). Unmapped again before the writer
   // gets the connection: from then on it reads little, and its RSS should not hold the file.
   db_exec(db.get(), "PRAGMA mmap_size = 1073741824");  // best effort: SQLite may cap it
-  auto why = validate_and_load(db.get(), loaded);
+  auto why = validate_and_load(db.get(), loaded, rows);
   db_exec(db.get(), "PRAGMA mmap_size = 0");
   if (!why.empty()) {
     return refuse(why);
   }
   sqlite3_db_config(db.get(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, nullptr);
   std::string err;
-  bool is_new = query_int(db.get(), "PRAGMA user_version", err) == 0 && err.empty();
-  if (auto why = prepare_for_writes(db.get(), is_new); !why.empty()) {
-    error = path + ": " + why;
+  int64_t version = query_int(db.get(), "PRAGMA user_version", err);
+  if (err.empty()) {
+    err = prepare_for_writes(db.get(), version);
+  }
+  if (err.empty() && version == 1) {
+    // Once per database: the rows were checked in their version-1 table; now read the log
+    // they became, for the row index the writer needs.
+    loaded = Loaded{};
+    rows = RowIndex{};
+    db_exec(db.get(), "PRAGMA mmap_size = 1073741824");
+    err = load_v2(db.get(), loaded, rows);
+    db_exec(db.get(), "PRAGMA mmap_size = 0");
+  }
+  if (!err.empty()) {
+    error = path + ": " + err;
     loaded = Loaded{};
     return nullptr;
   }

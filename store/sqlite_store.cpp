@@ -87,7 +87,8 @@ class SqliteStore::Impl {
 
 std::unique_ptr<SqliteStore> SqliteStore::open(uv_loop_s* loop, const std::string& dir,
                                                Loaded& loaded, std::string& error) {
-  DbPtr db = open_registry_db(dir, loaded, error);
+  RowIndex rows;
+  DbPtr db = open_registry_db(dir, loaded, rows, error);
   if (!db) {
     return nullptr;
   }
@@ -100,7 +101,7 @@ std::unique_ptr<SqliteStore> SqliteStore::open(uv_loop_s* loop, const std::strin
   }
   async->data = nullptr;
   auto writer = SqliteWriter::start(
-      std::move(db), loaded.index, [async] { uv_async_send(async); }, error);
+      std::move(db), loaded.index, std::move(rows), [async] { uv_async_send(async); }, error);
   if (!writer) {
     uv_close(reinterpret_cast<uv_handle_t*>(async), free_async);
     loaded = Loaded{};

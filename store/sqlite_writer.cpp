@@ -18,29 +18,27 @@ std::string run_statement(sqlite3* db, sqlite3_stmt* st) {
 }  // namespace
 
 std::unique_ptr<SqliteWriter> SqliteWriter::start(DbPtr db, uint64_t committed_index,
-                                                  std::function<void()> wake, std::string& error) {
+                                                  RowIndex rows, std::function<void()> wake,
+                                                  std::string& error) {
   std::unique_ptr<SqliteWriter> w(
-      new SqliteWriter(std::move(db), committed_index, std::move(wake)));
+      new SqliteWriter(std::move(db), committed_index, std::move(rows), std::move(wake)));
   sqlite3* d = w->db_.get();
   // Prepared once and reused for every batch: a batch costs binds and steps, not parsing.
   w->begin_ = db_prepare(d, "BEGIN IMMEDIATE");
   w->commit_ = db_prepare(d, "COMMIT");
   w->rollback_ = db_prepare(d, "ROLLBACK");
-  w->upsert_ = db_prepare(d,
-                          "INSERT INTO instances(service, id, doc) VALUES(?1, ?2, ?3) "
-                          "ON CONFLICT(service, id) DO UPDATE SET doc = excluded.doc");
-  w->remove_ = db_prepare(d, "DELETE FROM instances WHERE service = ?1 AND id = ?2");
+  w->append_ = db_prepare(d, "INSERT INTO instances(service, id, doc) VALUES(?1, ?2, ?3)");
+  w->delete_row_ = db_prepare(d, "DELETE FROM instances WHERE seq = ?1");
   w->set_index_ = db_prepare(d,
                              "INSERT INTO meta(key, value) VALUES('index', ?1) "
                              "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-  if (!w->begin_ || !w->commit_ || !w->rollback_ || !w->upsert_ || !w->remove_ || !w->set_index_) {
+  if (!w->begin_ || !w->commit_ || !w->rollback_ || !w->append_ || !w->delete_row_ || !w->set_index_) {
     error = "store: cannot prepare statements: " + db_error(d);
     return nullptr;  // the thread never started, so the destructor only closes the database
   }
-  // Every write rewrites a leaf page somewhere in the table (keys are service/id, not time):
-  // SQLite's default 2 MiB cache misses on most of them once the table outgrows it, and each
-  // miss is a pread. 8 MiB (2,048 pages of ~8 documents) holds ~16,000 instances; more would
-  // count against the RSS target at 100,000 (issue 6 §9).
+  // Appends touch the table's last pages only, but a compaction reads old ones: SQLite's
+  // default 2 MiB cache would miss on most of them, and each miss is a pread. More than 8 MiB
+  // would count against the RSS target at 100,000 (issue 6 §9).
   if (auto err = db_exec(d, "PRAGMA cache_size = -8192"); !err.empty()) {
     error = "store: " + err;
     return nullptr;
@@ -57,8 +55,12 @@ std::unique_ptr<SqliteWriter> SqliteWriter::start(DbPtr db, uint64_t committed_i
   return w;
 }
 
-SqliteWriter::SqliteWriter(DbPtr db, uint64_t committed_index, std::function<void()> wake)
-    : db_(std::move(db)), committed_index_(committed_index), wake_(std::move(wake)) {}
+SqliteWriter::SqliteWriter(DbPtr db, uint64_t committed_index, RowIndex rows,
+                           std::function<void()> wake)
+    : db_(std::move(db)),
+      committed_index_(committed_index),
+      rows_(std::move(rows)),
+      wake_(std::move(wake)) {}
 
 SqliteWriter::~SqliteWriter() { stop(); }
 
@@ -87,8 +89,8 @@ void SqliteWriter::stop() {
   begin_.reset();
   commit_.reset();
   rollback_.reset();
-  upsert_.reset();
-  remove_.reset();
+  append_.reset();
+  delete_row_.reset();
   set_index_.reset();
   db_.reset();  // the last connection checkpoints the WAL into registry.db and removes it
 }
@@ -119,7 +121,35 @@ void SqliteWriter::run() {
       results_.insert(results_.end(), jobs.size(), err);
     }
     wake_();
-    checkpoint_if_due();  // while the loop answers this batch's writes
+    // While the loop answers this batch's writes.
+    compact_if_due();
+    checkpoint_if_due();
+  }
+}
+
+void SqliteWriter::compact_if_due() {
+  if (rows_.dead() < kCompactMin || rows_.dead() * 2 < rows_.live()) {
+    return;
+  }
+  // Deleting rows that no longer count loses nothing whether it commits or not; a failure
+  // keeps them for the next try.
+  sqlite3* db = db_.get();
+  std::vector<int64_t> seqs = rows_.take_oldest_dead(kCompactRows);
+  std::string err = run_statement(db, begin_.get());
+  for (size_t i = 0; err.empty() && i < seqs.size(); ++i) {
+    sqlite3_bind_int64(delete_row_.get(), 1, seqs[i]);
+    err = run_statement(db, delete_row_.get());
+  }
+  if (err.empty()) {
+    err = run_statement(db, commit_.get());
+  }
+  if (!err.empty()) {
+    if (sqlite3_get_autocommit(db) == 0) {
+      run_statement(db, rollback_.get());
+    }
+    for (int64_t seq : seqs) {
+      rows_.add_dead(seq);
+    }
   }
 }
 
@@ -152,7 +182,14 @@ std::string SqliteWriter::flush(uint64_t index) {
   if (pending_.empty() && index == committed_index_) {
     return {};
   }
+  appended_.clear();
   std::string err = write_pending(index);
+  if (err.empty()) {
+    for (const auto& a : appended_) {
+      rows_.record(a.key->first, a.key->second, a.seq, a.removal);
+    }
+  }
+  appended_.clear();
   pending_.clear();  // committed, or refused whole (see the class comment)
   if (!err.empty()) {
     if (sqlite3_get_autocommit(db_.get()) == 0) {
@@ -169,16 +206,20 @@ std::string SqliteWriter::write_pending(uint64_t index) {
   if (auto err = run_statement(db, begin_.get()); !err.empty()) {
     return err;
   }
+  sqlite3_stmt* st = append_.get();
   for (const auto& [key, inst] : pending_) {
-    sqlite3_stmt* st = inst ? upsert_.get() : remove_.get();
+    if (!inst && !rows_.has(key.first, key.second)) {
+      continue;  // nothing stored to remove
+    }
     db_bind_text(st, 1, key.first);
     db_bind_text(st, 2, key.second);
     if (inst) {
       db_bind_text(st, 3, registry::to_stored_json(*inst));
-    }
+    }  // else doc stays NULL (cleared bindings): the removal
     if (auto err = run_statement(db, st); !err.empty()) {
       return err;
     }
+    appended_.push_back(Appended{&key, sqlite3_last_insert_rowid(db), !inst});
   }
   sqlite3_bind_int64(set_index_.get(), 1, static_cast<int64_t>(index));
   if (auto err = run_statement(db, set_index_.get()); !err.empty()) {

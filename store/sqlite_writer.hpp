@@ -16,6 +16,7 @@
 
 #include "registry/store.hpp"
 #include "store/sqlite_db.hpp"
+#include "store/sqlite_rows.hpp"
 
 namespace srvd::store {
 
@@ -32,14 +33,23 @@ namespace srvd::store {
 /// holds kCheckpointFrames pages, a passive checkpoint runs right after a batch's result has
 /// been handed back, so no write waits for it. A larger WAL also lets a checkpoint copy a
 /// page rewritten by many batches once.
+///
+/// Each change appends a row to the instances log (RowIndex), so a batch dirties the pages at
+/// the table's end, not one page per change. Rows that no longer count are deleted by this
+/// thread too, oldest first, at most kCompactRows per batch answered, once there are at least
+/// kCompactMin of them and half as many as live rows: the file stays within ~1.5x of the
+/// live rows, and a page holding many dead rows is rewritten once for all of them.
 class SqliteWriter {
  public:
   static constexpr int kCheckpointFrames = 8192;  ///< 32 MiB of 4 KiB pages
+  static constexpr size_t kCompactMin = 4096;
+  static constexpr size_t kCompactRows = 2048;
 
   /// Prepares the statements and starts the thread; nullptr with `error` if SQLite refuses.
   /// `wake` is called on the writer thread after each result is ready (it must be thread-safe:
   /// uv_async_send). `committed_index` is the index the database holds now.
-  static std::unique_ptr<SqliteWriter> start(DbPtr db, uint64_t committed_index,
+  /// `rows` is what load found in the log.
+  static std::unique_ptr<SqliteWriter> start(DbPtr db, uint64_t committed_index, RowIndex rows,
                                              std::function<void()> wake, std::string& error);
   ~SqliteWriter();
   SqliteWriter(const SqliteWriter&) = delete;
@@ -60,12 +70,20 @@ class SqliteWriter {
   };
   using Key = std::pair<std::string, std::string>;  // service, id
 
-  SqliteWriter(DbPtr db, uint64_t committed_index, std::function<void()> wake);
+  /// A row appended by the transaction in progress, recorded in rows_ once it commits.
+  struct Appended {
+    const Key* key;  ///< in pending_
+    int64_t seq;
+    bool removal;
+  };
+
+  SqliteWriter(DbPtr db, uint64_t committed_index, RowIndex rows, std::function<void()> wake);
   void run();
   void merge(std::vector<registry::StoredChange>& batch);
   std::string flush(uint64_t index);
   std::string write_pending(uint64_t index);
   void checkpoint_if_due();
+  void compact_if_due();
 
   // Shared with the loop thread, under mu_.
   std::mutex mu_;
@@ -76,9 +94,11 @@ class SqliteWriter {
 
   // The writer thread's alone once it runs. db_ first: statements are finalized before it closes.
   DbPtr db_;
-  StmtPtr begin_, commit_, rollback_, upsert_, remove_, set_index_;
+  StmtPtr begin_, commit_, rollback_, append_, delete_row_, set_index_;
   std::map<Key, std::optional<registry::Instance>> pending_;  ///< nullopt: delete
+  std::vector<Appended> appended_;
   uint64_t committed_index_;
+  RowIndex rows_;
   int wal_frames_ = 0;  ///< frames in the WAL since it was last checkpointed (sqlite3_wal_hook)
   std::function<void()> wake_;
   std::thread thread_;

@@ -9,7 +9,9 @@
 #include <iterator>
 #include <random>
 
+#include "registry/stored_instance.hpp"
 #include "store/sqlite_store.hpp"
+#include "store/sqlite_writer.hpp"
 
 using namespace srvd;
 using registry::Instance;
@@ -166,6 +168,31 @@ const Instance* find(const Loaded& l, const std::string& service, const std::str
   return nullptr;
 }
 
+/// A database as srvd wrote it before schema version 2: one row per (service, id).
+void make_v1_db(const TempDir& dir, const std::vector<Instance>& instances, uint64_t index) {
+  sql(dir.db(),
+      "CREATE TABLE instances(service TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL,"
+      "                       PRIMARY KEY(service, id)) WITHOUT ROWID;"
+      "CREATE TABLE meta(key TEXT PRIMARY KEY, value);"
+      "PRAGMA user_version = 1;");
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(dir.db().c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "INSERT INTO instances VALUES(?1, ?2, ?3)", -1, &st, nullptr) ==
+          SQLITE_OK);
+  for (const auto& i : instances) {
+    std::string doc = registry::to_stored_json(i);
+    sqlite3_bind_text(st, 1, i.service.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, i.id.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, doc.c_str(), -1, SQLITE_TRANSIENT);
+    CHECK(sqlite3_step(st) == SQLITE_DONE);
+    sqlite3_reset(st);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  sql(dir.db(), ("INSERT INTO meta VALUES('index', " + std::to_string(index) + ");").c_str());
+}
+
 }  // namespace
 
 TEST_CASE("sqlite store: a missing directory is created and starts empty", "[sqlite]") {
@@ -181,7 +208,7 @@ TEST_CASE("sqlite store: a missing directory is created and starts empty", "[sql
   CHECK(loaded.index == 0);
   CHECK(fs::exists(nested + "/registry.db"));
   s->close();
-  CHECK(pragma(nested + "/registry.db", "user_version") == "1");
+  CHECK(pragma(nested + "/registry.db", "user_version") == "2");
   CHECK(pragma(nested + "/registry.db", "journal_mode") == "wal");
 }
 
@@ -190,7 +217,7 @@ TEST_CASE("sqlite store: a zero-length file is a new database", "[sqlite]") {
   write_bytes(dir.db(), "");
   Loaded loaded = reopen(dir);
   CHECK(loaded.services.empty());
-  CHECK(pragma(dir.db(), "user_version") == "1");
+  CHECK(pragma(dir.db(), "user_version") == "2");
 }
 
 TEST_CASE("sqlite store: saved instances and the index survive a restart", "[sqlite]") {
@@ -351,10 +378,10 @@ TEST_CASE("sqlite store: a file that is not a database is refused untouched", "[
 
 TEST_CASE("sqlite store: a database from a newer srvd is refused untouched", "[sqlite]") {
   TempDir dir;
-  sql(dir.db(), "CREATE TABLE instances(service, id, doc); PRAGMA user_version = 2;");
+  sql(dir.db(), "CREATE TABLE instances(service, id, doc); PRAGMA user_version = 3;");
   std::string before = file_bytes(dir.db());
   std::string error = refused(dir);
-  CHECK(error.find("was written by a newer srvd (schema version 2; this srvd reads up to 1)") !=
+  CHECK(error.find("was written by a newer srvd (schema version 3; this srvd reads up to 2)") !=
         std::string::npos);
   CHECK(file_bytes(dir.db()) == before);
   CHECK(pragma(dir.db(), "journal_mode") == "delete");
@@ -392,19 +419,13 @@ TEST_CASE("sqlite store: a document that does not parse is refused, naming its k
 TEST_CASE("sqlite store: loads by service and id, whatever case a key was stored in",
           "[sqlite]") {
   TempDir dir;
-  {
-    Loop l;
-    Loaded loaded;
-    auto s = open_ok(l, dir, loaded);
-    std::vector<StoredChange> batch;
-    for (const char* service : {"web", "api", "db"}) {
-      for (const char* id : {"b2", "a1", "c3"}) {
-        batch.push_back(put(make_instance(service, id)));
-      }
+  std::vector<Instance> all;
+  for (const char* service : {"web", "api", "db"}) {
+    for (const char* id : {"b2", "a1", "c3"}) {
+      all.push_back(make_instance(service, id));
     }
-    CHECK(save_wait(l, *s, std::move(batch), 9).empty());
-    s->close();
   }
+  make_v1_db(dir, all, 9);
   // A key another program stored in capitals names the same instance as srvd's lowercase one,
   // and the row that comes later in key order wins, as it did when rows were restored in turn.
   sql(dir.db(),
@@ -412,21 +433,113 @@ TEST_CASE("sqlite store: loads by service and id, whatever case a key was stored
       "FROM instances WHERE service = 'web' AND id = 'a1';"
       "UPDATE instances SET doc = replace(doc, '\"port\":8080', '\"port\":8082') "
       "WHERE service = 'web' AND id = 'a1';");
-  Loaded loaded = reopen(dir);
-  CHECK(loaded.index == 9);
-  std::vector<std::string> keys;
-  for (const auto* i : loaded.instances()) {
-    keys.push_back(i->service + "/" + i->id);
-  }
-  CHECK(keys == std::vector<std::string>{"api/a1", "api/b2", "api/c3", "db/a1", "db/b2", "db/c3",
-                                         "web/a1", "web/b2", "web/c3"});
-  REQUIRE(find(loaded, "web", "a1") != nullptr);
-  CHECK(find(loaded, "web", "a1")->port == 8082);  // 'web' sorts after 'WEB'
-  for (const auto& [name, service] : loaded.services) {
-    for (const auto& [id, inst] : service) {
-      CHECK(inst.service == name);
-      CHECK(inst.id == id);
+  for (int round = 0; round < 2; ++round) {  // as migrated, then as loaded from the log
+    Loaded loaded = reopen(dir);
+    CHECK(loaded.index == 9);
+    std::vector<std::string> keys;
+    for (const auto* i : loaded.instances()) {
+      keys.push_back(i->service + "/" + i->id);
     }
+    CHECK(keys == std::vector<std::string>{"api/a1", "api/b2", "api/c3", "db/a1", "db/b2",
+                                           "db/c3", "web/a1", "web/b2", "web/c3"});
+    REQUIRE(find(loaded, "web", "a1") != nullptr);
+    CHECK(find(loaded, "web", "a1")->port == 8082);  // 'web' sorts after 'WEB'
+    for (const auto& [name, service] : loaded.services) {
+      for (const auto& [id, inst] : service) {
+        CHECK(inst.service == name);
+        CHECK(inst.id == id);
+      }
+    }
+  }
+  // srvd's removal of the instance removes it whichever row it was loaded from.
+  {
+    Loop l;
+    Loaded loaded;
+    auto s = open_ok(l, dir, loaded);
+    CHECK(save_wait(l, *s, {removal("web", "a1")}, 10).empty());
+    s->close();
+  }
+  CHECK_FALSE(find(reopen(dir), "web", "a1"));
+}
+
+TEST_CASE("sqlite store: a database of schema version 1 is migrated, loading the same registry",
+          "[sqlite]") {
+  TempDir dir;
+  std::vector<Instance> all;
+  for (int n = 0; n < 300; ++n) {
+    Instance i = make_instance("svc" + std::to_string(n % 7), "i" + std::to_string(n * 37 % 300),
+                               static_cast<uint16_t>(1000 + n));
+    if (n % 3 == 0) {
+      i.check = registry::CheckSpec{registry::CheckSpec::Kind::tcp, "10.0.0.1:22"};
+    }
+    all.push_back(i);
+  }
+  make_v1_db(dir, all, 42);
+  auto same = [&](const Loaded& loaded, const std::vector<Instance>& want) {
+    REQUIRE(loaded.instances().size() == want.size());
+    for (const auto& w : want) {
+      const Instance* got = find(loaded, w.service, w.id);
+      REQUIRE(got);
+      CHECK(registry::to_stored_json(*got) == registry::to_stored_json(w));
+    }
+  };
+  {
+    Loop l;
+    Loaded loaded;
+    auto s = open_ok(l, dir, loaded);
+    CHECK(loaded.index == 42);
+    same(loaded, all);
+    CHECK(pragma(dir.db(), "user_version") == "2");
+    CHECK(scalar(dir.db(), "SELECT count(*) FROM instances") == "300");
+    CHECK(scalar(dir.db(), "SELECT count(*) FROM sqlite_schema WHERE name = 'instances_v1'") ==
+          "0");
+    // The migrated rows are updated and removed like any others.
+    all[0].port = 7;
+    CHECK(save_wait(l, *s, {put(all[0]), removal(all[1].service, all[1].id)}, 43).empty());
+    all.erase(all.begin() + 1);
+    s->close();
+  }
+  Loaded after = reopen(dir);
+  CHECK(after.index == 43);
+  same(after, all);
+}
+
+TEST_CASE("sqlite store: rows that no longer count are deleted, and removals stay removed",
+          "[sqlite]") {
+  TempDir dir;
+  Loop l;
+  Loaded loaded;
+  auto s = open_ok(l, dir, loaded);
+  uint64_t index = 0;
+  auto round = [&](int first, int last, uint16_t port) {
+    std::vector<StoredChange> batch;
+    for (int n = first; n < last; ++n) {
+      batch.push_back(put(make_instance("web", "a" + std::to_string(n), port)));
+    }
+    CHECK(save_wait(l, *s, std::move(batch), ++index).empty());
+  };
+  for (uint16_t r = 1; r <= 50; ++r) {
+    round(0, 100, r);  // every round leaves 100 dead rows
+  }
+  std::vector<StoredChange> removals;
+  for (int n = 50; n < 100; ++n) {
+    removals.push_back(removal("web", "a" + std::to_string(n)));
+  }
+  CHECK(save_wait(l, *s, std::move(removals), ++index).empty());
+  // Enough rounds for every row older than the removals, and the removals, to be deleted.
+  for (uint16_t r = 51; r <= 200; ++r) {
+    round(0, 50, r);
+  }
+  s->close();
+  auto rows = std::stoul(scalar(dir.db(), "SELECT count(*) FROM instances"));
+  CHECK(rows <= 50 + store::SqliteWriter::kCompactMin + 100);  // 50 live; 100 + 50 * 200 appended
+  CHECK(scalar(dir.db(), "SELECT count(*) FROM instances WHERE doc IS NULL") == "0");
+  Loaded after = reopen(dir);
+  CHECK(after.index == index);
+  REQUIRE(after.instances().size() == 50);
+  for (const auto* i : after.instances()) {
+    CHECK(i->port == 200);
+    CHECK(std::stoi(i->id.substr(1)) < 50);
   }
 }
 
@@ -445,11 +558,15 @@ TEST_CASE("sqlite store: a corrupted database is refused untouched", "[sqlite]")
     CHECK(save_wait(l, *s, std::move(batch), 400).empty());
     batch.clear();
     for (int n = 100; n < 400; ++n) {
-      batch.push_back(removal("web", "instance-" + std::to_string(n)));  // leaves free pages
+      batch.push_back(removal("web", "instance-" + std::to_string(n)));
     }
     CHECK(save_wait(l, *s, std::move(batch), 401).empty());
     s->close();
   }
+  // Removals append rows; free pages come from a table an operator made and dropped.
+  sql(dir.db(),
+      "CREATE TABLE scratch(x); INSERT INTO scratch SELECT randomblob(3000) FROM instances;"
+      "DROP TABLE scratch;");
   CHECK(reopen(dir).instances().size() == 100);
   const auto page = std::stoll(pragma(dir.db(), "page_size"));
   const auto pages = static_cast<long long>(fs::file_size(dir.db())) / page;
