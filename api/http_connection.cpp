@@ -12,6 +12,9 @@ struct WriteRequest {
   std::string bytes;
 };
 
+/// out_ keeps its capacity between responses up to this; a larger buffer (a big GET) is freed.
+constexpr size_t kKeptOutCapacity = 16 * 1024;
+
 }  // namespace
 
 HttpConnection::HttpConnection(std::shared_ptr<ConnectionHub> hub)
@@ -115,14 +118,15 @@ void HttpConnection::on_read(ssize_t nread, const uv_buf_t* buf) {
 }
 
 void HttpConnection::serve(const char* data, size_t len) {
-  std::vector<ReadRequest> requests;
-  const bool intact = reader_.read(data, len, requests);
-  for (auto& r : requests) {
+  requests_.clear();
+  const bool intact = reader_.read(data, len, requests_);
+  for (auto& r : requests_) {
     if (phase_ != Phase::serving) {
-      return;  // a request asked to close (RFC 9112 §9.6): nothing after it is answered
+      break;  // a request asked to close (RFC 9112 §9.6): nothing after it is answered
     }
     start_request(std::move(r));
   }
+  requests_.clear();
   if (phase_ != Phase::serving) {
     return;
   }
@@ -137,7 +141,8 @@ void HttpConnection::serve(const char* data, size_t len) {
   // Sent only when no earlier response is still owed, so responses stay in order; a client
   // that gets none sends its body after a timeout anyway (RFC 9110 §10.1.1).
   if (reader_.take_continue() && slots_.empty()) {
-    write("HTTP/1.1 100 Continue\r\n\r\n");
+    out_ += "HTTP/1.1 100 Continue\r\n\r\n";
+    send_out();
   }
 }
 
@@ -168,43 +173,70 @@ void HttpConnection::complete(uint64_t seq, Response response) {
     return;
   }
   Slot& slot = slots_[seq - front_seq_];
-  slot.bytes = serialize(response, slot.framing);
-  slot.ready = true;
+  if (seq == front_seq_) {
+    // Next in line (the usual case): its bytes go straight to the output, no copy of its own.
+    serialize_to(out_, response, slot.framing);
+    slots_.pop_front();
+    ++front_seq_;
+  } else {
+    slot.bytes = serialize(response, slot.framing);
+    slot.ready = true;
+  }
   flush();
   apply_backpressure();
 }
 
 void HttpConnection::flush() {
-  std::string out;
   while (!slots_.empty() && slots_.front().ready) {
-    out += slots_.front().bytes;
+    out_ += slots_.front().bytes;
     slots_.pop_front();
     ++front_seq_;
   }
-  if (!out.empty()) {
-    write(std::move(out));
-  }
+  send_out();
   finish_if_done();
 }
 
-void HttpConnection::write(std::string bytes) {
-  auto* w = new WriteRequest{};  // deleted in the write callback
-  w->bytes = std::move(bytes);
-  w->req.data = w;
-  uv_buf_t buf = uv_buf_init(w->bytes.data(), static_cast<unsigned>(w->bytes.size()));
-  const auto written = [](uv_write_t* req, int status) noexcept {
-    // libuv runs this before the handle's close callback, even when cancelled, so the
-    // connection is still alive here.
-    auto* conn = static_cast<HttpConnection*>(req->handle->data);
-    delete static_cast<WriteRequest*>(req->data);
-    conn->on_written(status);
-  };
-  if (uv_write(&w->req, stream(), &buf, 1, written) != 0) {
-    delete w;
-    close();
+void HttpConnection::send_out() {
+  if (out_.empty() || phase_ == Phase::closed) {
     return;
   }
-  ++writes_in_flight_;
+  size_t sent = 0;
+  if (writes_in_flight_ == 0) {
+    // Usually the socket takes it all at once: no write request, no callback, no copy. Never
+    // while a uv_write is pending, or these bytes would overtake that one's.
+    uv_buf_t buf = uv_buf_init(out_.data(), static_cast<unsigned>(out_.size()));
+    const int n = uv_try_write(stream(), &buf, 1);
+    if (n < 0 && n != UV_EAGAIN) {
+      close();  // the peer is gone (EPIPE, ECONNRESET): as a failed uv_write would
+      return;
+    }
+    sent = n > 0 ? static_cast<size_t>(n) : 0;
+  }
+  if (sent < out_.size()) {
+    // The socket buffer is full (a large response, a slow reader): libuv queues the rest and
+    // writes it as the socket drains; it borrows the bytes until the callback.
+    auto* w = new WriteRequest{};  // deleted in the write callback
+    w->bytes.assign(out_, sent);
+    w->req.data = w;
+    uv_buf_t buf = uv_buf_init(w->bytes.data(), static_cast<unsigned>(w->bytes.size()));
+    const auto written = [](uv_write_t* req, int status) noexcept {
+      // libuv runs this before the handle's close callback, even when cancelled, so the
+      // connection is still alive here.
+      auto* conn = static_cast<HttpConnection*>(req->handle->data);
+      delete static_cast<WriteRequest*>(req->data);
+      conn->on_written(status);
+    };
+    if (uv_write(&w->req, stream(), &buf, 1, written) != 0) {
+      delete w;
+      close();
+      return;
+    }
+    ++writes_in_flight_;
+  }
+  out_.clear();
+  if (out_.capacity() > kKeptOutCapacity) {
+    std::string().swap(out_);
+  }
 }
 
 void HttpConnection::on_written(int status) {

@@ -75,7 +75,7 @@ class HttpConnection {
   uint64_t push_slot(const Framing& framing);
   void complete(uint64_t seq, Response response);
   void flush();
-  void write(std::string bytes);
+  void send_out();
   void on_written(int status);
   void finish_if_done();
   void apply_backpressure();
@@ -89,7 +89,11 @@ class HttpConnection {
   uv_shutdown_t shutdown_{};
   int open_handles_ = 0;
   RequestReader reader_;
+  std::vector<ReadRequest> requests_;  ///< one read's requests; kept for its capacity
   std::deque<Slot> slots_;
+  /// Response bytes in order, not yet handed to the socket; kept for its capacity, so a
+  /// response costs no allocation of its own (shrunk after an unusually large one).
+  std::string out_;
   uint64_t front_seq_ = 0;  ///< sequence number of slots_.front()
   size_t writes_in_flight_ = 0;
   Phase phase_ = Phase::serving;

@@ -36,20 +36,40 @@ std::string_view reason_phrase(int status) {
   }
 }
 
+namespace {
+
+/// Appends `n` in decimal: std::to_string would build (and free) a string per header.
+void append_number(std::string& out, uint64_t n) {
+  char digits[20];
+  size_t i = sizeof digits;
+  do {
+    digits[--i] = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n != 0);
+  out.append(digits + i, sizeof digits - i);
+}
+
+}  // namespace
+
 std::string serialize(const Response& response, const Framing& framing) {
   std::string out;
-  out.reserve(160 + (framing.head ? 0 : response.body.size()));
+  serialize_to(out, response, framing);
+  return out;
+}
+
+void serialize_to(std::string& out, const Response& response, const Framing& framing) {
+  out.reserve(out.size() + 160 + (framing.head ? 0 : response.body.size()));
   out += "HTTP/1.1 ";
-  out += std::to_string(response.status);
+  append_number(out, static_cast<uint64_t>(response.status));
   out += ' ';
   out += reason_phrase(response.status);
   out += "\r\nContent-Type: ";
   out += response.content_type;
   out += "\r\nContent-Length: ";
   // HEAD announces the length the GET body would have (RFC 9110 §8.6).
-  out += std::to_string(response.body.size());
+  append_number(out, response.body.size());
   out += "\r\nX-Srvd-Index: ";
-  out += std::to_string(response.index);
+  append_number(out, response.index);
   out += "\r\n";
   if (!response.allow.empty()) {
     out += "Allow: ";
@@ -65,7 +85,6 @@ std::string serialize(const Response& response, const Framing& framing) {
   if (!framing.head) {
     out += response.body;
   }
-  return out;
 }
 
 }  // namespace srvd::api

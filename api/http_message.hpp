@@ -38,5 +38,7 @@ struct Framing {
 
 /// The bytes of `response` as an HTTP/1.1 message, always with Content-Length.
 std::string serialize(const Response& response, const Framing& framing);
+/// The same bytes appended to `out`, so a connection can reuse one buffer for every response.
+void serialize_to(std::string& out, const Response& response, const Framing& framing);
 
 }  // namespace srvd::api

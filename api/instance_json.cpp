@@ -1,7 +1,6 @@
 // instance_json.cpp -- Instance and request bodies to and from JSON, checking types only.
 #include "api/instance_json.hpp"
 
-#include <cstdio>
 #include <ctime>
 #include <limits>
 
@@ -214,6 +213,12 @@ std::string read_instance_field(const std::string& key, const json& v, std::stri
 }  // namespace
 
 std::string format_time_ms(int64_t unix_ms) {
+  std::string out;
+  append_time_ms(out, unix_ms);
+  return out;
+}
+
+void append_time_ms(std::string& out, int64_t unix_ms) {
   // Floor division keeps pre-1970 times (never expected, but not garbage either) correct.
   int64_t secs = unix_ms / 1000;
   int64_t ms = unix_ms % 1000;
@@ -221,16 +226,23 @@ std::string format_time_ms(int64_t unix_ms) {
     ms += 1000;
     secs -= 1;
   }
-  const auto t = static_cast<time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  const size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out(buf, n);
-  char frac[8];
-  std::snprintf(frac, sizeof frac, ".%03dZ", static_cast<int>(ms));
-  out += frac;
-  return out;
+  // gmtime_r and strftime cost more than the rest of an instance's JSON; the seconds part
+  // only changes once a second.
+  thread_local int64_t cached_secs = 0;
+  thread_local std::string cached = "1970-01-01T00:00:00";
+  if (secs != cached_secs) {
+    const auto t = static_cast<time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[40];
+    const size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    cached.assign(buf, n);
+    cached_secs = secs;
+  }
+  out += cached;
+  const char frac[6] = {'.', static_cast<char>('0' + ms / 100), static_cast<char>('0' + ms / 10 % 10),
+                        static_cast<char>('0' + ms % 10), 'Z', '\0'};
+  out.append(frac, 5);
 }
 
 nlohmann::ordered_json check_to_json(const registry::CheckSpec& check) {
@@ -295,7 +307,7 @@ void append_time_or_null(std::string& out, int64_t ms) {
     out += "null";
   } else {
     out += '"';
-    out += format_time_ms(ms);
+    append_time_ms(out, ms);
     out += '"';
   }
 }
@@ -338,10 +350,15 @@ void append_instance_json(std::string& out, const registry::Instance& inst) {
   append_json_string(out, inst.status_reason);
   out += ',';
   append_key(out, "registered_at");
-  append_json_string(out, format_time_ms(inst.registered_at_ms));
+  // A time has nothing to escape: quoted as is, the bytes append_json_string would give.
+  out += '"';
+  append_time_ms(out, inst.registered_at_ms);
+  out += '"';
   out += ',';
   append_key(out, "updated_at");
-  append_json_string(out, format_time_ms(inst.updated_at_ms));
+  out += '"';
+  append_time_ms(out, inst.updated_at_ms);
+  out += '"';
   out += ',';
   append_key(out, "create_index");
   out += std::to_string(inst.create_index);

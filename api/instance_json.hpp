@@ -17,6 +17,9 @@ using Parsed = std::variant<T, std::string>;
 
 /// RFC 3339 UTC with milliseconds, e.g. "2026-11-28T18:00:00.123Z".
 std::string format_time_ms(int64_t unix_ms);
+/// The same text appended to `out`. The date and time of day are formatted once per second
+/// (per thread) and reused: every write's response carries two or three times of the same second.
+void append_time_ms(std::string& out, int64_t unix_ms);
 
 /// The contract's instance object, keys in the contract's order (service, id, address, ...).
 nlohmann::ordered_json instance_to_json(const registry::Instance& instance);

@@ -1,6 +1,8 @@
 // routes.cpp -- the route table: matches a request, turns it into a registry command or read.
 #include "api/routes.hpp"
 
+#include <array>
+#include <cstddef>
 #include <optional>
 #include <vector>
 
@@ -27,20 +29,33 @@ Response json_response(int status, const ojson& j, uint64_t index) {
   return Response{.status = status, .body = to_body(j), .index = index, .allow = {}};
 }
 
-std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> out;
+/// A path's segments. No route has more than kMax, so a longer path is cut off at kMax + 1
+/// segments (it matches nothing anyway): a fixed array, not a vector allocated per request.
+struct Segments {
+  static constexpr size_t kMax = 6;
+  std::array<std::string_view, kMax + 1> items;
+  size_t count = 0;
+  size_t size() const { return count; }
+  std::string_view operator[](size_t i) const { return items[i]; }
+  auto begin() const { return items.begin(); }
+  auto end() const { return items.begin() + static_cast<std::ptrdiff_t>(count); }
+};
+
+Segments split_path(std::string_view path) {
+  Segments out;
   if (path.empty() || path.front() != '/') {
     return out;
   }
   path.remove_prefix(1);
-  while (true) {
+  while (out.count <= Segments::kMax) {
     const size_t slash = path.find('/');
-    out.push_back(path.substr(0, slash));
+    out.items[out.count++] = path.substr(0, slash);
     if (slash == std::string_view::npos) {
       return out;
     }
     path.remove_prefix(slash + 1);
   }
+  return out;  // more than kMax segments: kMax + 1 of them, which no route has
 }
 
 /// The resources of the contract; each has one set of allowed methods.

@@ -23,8 +23,12 @@ void Registry::mark_unsaved(const std::string& service, const std::string& id,
     return;
   }
   Key key{service, id};
-  // Only the first change since the last durable point knows the durable state.
-  undo_.try_emplace(key, before != nullptr ? std::optional<Instance>(*before) : std::nullopt);
+  // Only the first change since the last durable point knows the durable state. Searched
+  // first: copying `before` for a key that has its durable state already would be wasted.
+  if (auto u = undo_.lower_bound(key); u == undo_.end() || u->first != key) {
+    undo_.emplace_hint(u, key,
+                       before != nullptr ? std::optional<Instance>(*before) : std::nullopt);
+  }
   auto [it, inserted] = unsaved_.try_emplace(std::move(key), renew_only);
   if (!inserted && !renew_only) {
     it->second = false;  // a real change since the last take outweighs a heartbeat

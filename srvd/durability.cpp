@@ -42,14 +42,7 @@ void Durability::after_write(uint64_t index, std::function<void(std::string erro
   // client may be in it, and this one must not be acknowledged before that one is durable.
   // Batch numbers only grow, so appending keeps waiting_ in batch order. `then` holds the
   // whole response: moved along, never copied.
-  auto wait = [this, index, then = std::move(then)](std::string error) mutable {
-    if (!error.empty()) {
-      then(std::move(error));
-      return;
-    }
-    publisher_.when_visible(index, [then = std::move(then)]() mutable { then({}); });
-  };
-  waiting_.emplace_back(open_batch_, std::move(wait));
+  waiting_.push_back(Waiter{open_batch_, index, std::move(then)});
 }
 
 void Durability::on_prepare() {
@@ -57,7 +50,7 @@ void Durability::on_prepare() {
     return;
   }
   auto batch = registry_.take_unsaved();
-  const bool waited_for = !waiting_.empty() && waiting_.back().first == open_batch_;
+  const bool waited_for = !waiting_.empty() && waiting_.back().batch == open_batch_;
   if (batch.empty() && !waited_for) {
     return;
   }
@@ -97,13 +90,26 @@ void Durability::on_prepare() {
 
 void Durability::on_saved(uint64_t batch, const std::string& error) {
   // Take the answered ones out first: a reply may start another write and add a waiter.
-  std::vector<std::function<void(std::string)>> ready;
-  while (!waiting_.empty() && waiting_.front().first <= batch) {
-    ready.push_back(std::move(waiting_.front().second));
+  // ready_ is borrowed for its capacity; a reply never reaches on_saved again synchronously
+  // (the store answers on a later loop turn), but swapping keeps that harmless anyway.
+  std::vector<Waiter> ready;
+  ready.swap(ready_);
+  while (!waiting_.empty() && waiting_.front().batch <= batch) {
+    ready.push_back(std::move(waiting_.front()));
     waiting_.pop_front();
   }
-  for (auto& then : ready) {
-    then(error);
+  for (auto& w : ready) {
+    if (!error.empty()) {
+      w.then(error);
+    } else if (publisher_.visible(w.index)) {
+      w.then({});  // the usual case: DNS got the batch while the store saved it
+    } else {
+      publisher_.when_visible(w.index, [then = std::move(w.then)]() mutable { then({}); });
+    }
+  }
+  ready.clear();
+  if (ready_.capacity() < ready.capacity()) {
+    ready_.swap(ready);
   }
 }
 

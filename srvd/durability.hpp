@@ -9,6 +9,7 @@
 #include <deque>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "api/http_server.hpp"
 #include "registry/registry.hpp"
@@ -54,7 +55,15 @@ class Durability final : public api::Visibility {
   uint64_t open_batch_ = 1;  ///< the batch that collects this turn's changes
   bool saving_ = false;      ///< a batch is with the store
   bool closed_ = false;
-  std::deque<std::pair<uint64_t, std::function<void(std::string)>>> waiting_;  ///< by batch
+  /// A write waiting for its batch, then for DNS to serve `index`. Kept as is, not wrapped
+  /// in another std::function: that would cost an allocation per write.
+  struct Waiter {
+    uint64_t batch;
+    uint64_t index;
+    std::function<void(std::string)> then;
+  };
+  std::deque<Waiter> waiting_;  ///< by batch
+  std::vector<Waiter> ready_;   ///< on_saved's; kept for its capacity
   uint64_t batches_ = 0, changes_ = 0, save_ns_ = 0;  ///< saved batches, their changes, time
 };
 

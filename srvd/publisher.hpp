@@ -39,6 +39,8 @@ class Publisher final : public api::Visibility {
   void hold(bool on) { held_ = on; }
   /// Health changes and other replicas' writes wait at most this long behind a slow save.
   static constexpr uint64_t kMaxHoldMs = 10;
+  /// True if DNS serves `index` already (or nothing publishes): when_visible would call at once.
+  bool visible(uint64_t index) const { return dns_ == nullptr || dns_->applied_index() >= index; }
   struct LongPoll;  ///< a long-poll's timer (defined in the .cpp)
   void when_visible(uint64_t index, std::function<void()> then) override;
   void when_visible_within(uint64_t index, uint64_t timeout_ms,

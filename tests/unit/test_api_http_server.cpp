@@ -98,9 +98,14 @@ struct Harness {
     CHECK(uv_loop_close(&loop) == 0);  // nothing left open
   }
 
-  std::unique_ptr<Client> connect() {
+  /// `receive_buffer` (bytes, 0: the default) is set before connecting, so the window is small.
+  std::unique_ptr<Client> connect(int receive_buffer = 0) {
     auto c = std::make_unique<Client>();
     c->fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (receive_buffer != 0) {
+      REQUIRE(::setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer,
+                           sizeof receive_buffer) == 0);
+    }
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(server->port());
@@ -401,6 +406,49 @@ TEST_CASE("http_server: a client gone before its write is visible harms nothing"
   h.server.reset();
   uv_run(&h.loop, UV_RUN_NOWAIT);
   h.visibility.advance(2);
+}
+
+TEST_CASE("http_server: a response larger than the socket takes at once arrives whole, in order",
+          "[http_server]") {
+  // uv_try_write sends what the socket takes; the rest goes through uv_write. Responses
+  // completed while that is pending must queue behind it, not overtake it.
+  Harness h;
+  h.visibility.visible = 1'000'000;
+  // About 5.5 MB: more than the server's send buffer can grow to (tcp_wmem's 4 MiB) plus the
+  // client's window, so the first write cannot take it all.
+  for (int i = 0; i < 12000; ++i) {
+    registry::Instance inst;
+    inst.service = "big";
+    inst.id = "instance-" + std::to_string(i);
+    inst.address = *registry::parse_address("10.0." + std::to_string(i / 256) + "." +
+                                            std::to_string(i % 256));
+    inst.port = 8080;
+    inst.tags = {"a-tag-to-make-the-response-longer", "and-another-one"};
+    REQUIRE(std::holds_alternative<registry::Applied>(h.registry.upsert(std::move(inst), 1000)));
+  }
+  auto c = h.connect(16384);  // a small window: the server's socket fills at once
+  h.send(*c, "GET /v1/services/big HTTP/1.1\r\nHost: x\r\n\r\n" + kGetHealthz);
+  // Turn the server's loop without reading: its socket buffer fills, the rest waits in libuv.
+  for (int i = 0; i < 20; ++i) {
+    uv_run(&h.loop, UV_RUN_NOWAIT);
+  }
+  // A request arriving meanwhile is answered after the pending bytes.
+  const std::string put =
+      put_request("/v1/services/payment/instances/p1", R"({"address":"10.0.0.1","port":8080})");
+  REQUIRE(::send(c->fd, put.data(), put.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(put.size()));
+  auto replies = h.receive(*c, 3);
+  REQUIRE(replies.size() == 3);
+  CHECK(replies[0].status == 200);
+  const json big = replies[0].json_body();
+  CHECK(replies[0].body.size() > 5'000'000);
+  CHECK(big["instances"].size() == 12000);
+  CHECK(big["instances"][11999]["id"] == "instance-9999");  // sorted as strings
+  CHECK(replies[1].status == 200);
+  CHECK(replies[1].json_body()["status"] == "ok");
+  CHECK(replies[2].status == 201);
+  CHECK(replies[2].json_body()["instance"]["id"] == "p1");
+  CHECK(c->inbox.empty());
+  CHECK_FALSE(c->eof);
 }
 
 TEST_CASE("http_server: start reports a port already in use", "[http_server]") {

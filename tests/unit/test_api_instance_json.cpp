@@ -1,5 +1,8 @@
 // test_api_instance_json.cpp -- Instance to JSON and request bodies from JSON.
 #include <catch2/catch.hpp>
+#include <cstdio>
+#include <ctime>
+#include <vector>
 
 #include "api/instance_json.hpp"
 
@@ -11,6 +14,39 @@ TEST_CASE("instance_json: times are RFC 3339 UTC with milliseconds", "[instance_
   CHECK(api::format_time_ms(1795888800123) == "2026-11-28T18:00:00.123Z");
   CHECK(api::format_time_ms(1795888800005) == "2026-11-28T18:00:00.005Z");
   CHECK(api::format_time_ms(-1) == "1969-12-31T23:59:59.999Z");
+}
+
+TEST_CASE("instance_json: the cached second changes with the time, forwards and back",
+          "[instance_json]") {
+  // append_time_ms reuses the formatted date and time of day while the second stays the
+  // same: every step here must still give strftime's text for its own second.
+  const auto reference = [](int64_t ms) {
+    const auto t = static_cast<time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[40];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    char frac[8];
+    std::snprintf(frac, sizeof frac, ".%03dZ", static_cast<int>(ms % 1000));
+    return std::string(buf) + frac;
+  };
+  const int64_t new_year = 1798761600000;  // 2027-01-01T00:00:00Z
+  const std::vector<int64_t> steps = {
+      new_year - 1001, new_year - 1000, new_year - 999, new_year - 1, new_year,
+      new_year + 1,    new_year + 999,  new_year + 1000, new_year - 1, new_year + 60'000,
+      1795888800123,   new_year,        new_year + 3'600'000 + 7};
+  std::string all;
+  for (const int64_t ms : steps) {
+    CHECK(api::format_time_ms(ms) == reference(ms));
+    api::append_time_ms(all, ms);
+  }
+  std::string expected;
+  for (const int64_t ms : steps) {
+    expected += reference(ms);
+  }
+  CHECK(all == expected);  // appends, never overwrites
+  CHECK(api::format_time_ms(new_year - 1) == "2026-12-31T23:59:59.999Z");
+  CHECK(api::format_time_ms(new_year) == "2027-01-01T00:00:00.000Z");
 }
 
 TEST_CASE("instance_json: an instance round-trips through a register body", "[instance_json]") {

@@ -287,7 +287,11 @@ TEST_CASE("routes: unknown paths are 404 and wrong methods 405 with Allow", "[ro
   Fixture f;
   for (const char* path :
        {"/", "/v1", "/v1/services/", "/v1/services/a/instances", "/v1/services/a/instances/b/c",
-        "/v2/services", "/healthz/x", "/v1/services//instances/b"}) {
+        "/v2/services", "/healthz/x", "/v1/services//instances/b",
+        // Longer than any route: split_path keeps only the first segments, which must not
+        // make them look like a route.
+        "/v1/services/a/instances/b/status/x", "/v1/services/a/instances/b/heartbeat/",
+        "/v1/services/a/instances/b/status/x/y/z/w/v", "/v1/services/a/instances/b/status//"}) {
     INFO(path);
     Response r = f.call("GET", path);
     CHECK(r.status == 404);
