@@ -57,7 +57,7 @@ Publisher::Publisher(uv_loop_t* loop, registry::Registry& registry, uint64_t max
 }
 
 void Publisher::when_visible(uint64_t index, std::function<void()> then) {
-  if (dns_ == nullptr || dns_->applied_index() >= index) {
+  if (visible(index)) {
     then();
     return;
   }
@@ -66,7 +66,7 @@ void Publisher::when_visible(uint64_t index, std::function<void()> then) {
 
 void Publisher::when_visible_within(uint64_t index, uint64_t timeout_ms,
                                     std::function<void()> then) {
-  if (dns_ == nullptr || dns_->applied_index() >= index) {
+  if (visible(index)) {
     then();
     return;
   }
