@@ -514,7 +514,7 @@ std::shared_ptr<const Snapshot> Registry::publish() {
         shard->erase(pos);
       }
     } else if (present) {
-      *pos = render_service(name, sit->second, domain_wire_);
+      *pos = render_service(name, sit->second, domain_wire_, pos->get());
     } else {
       shard->insert(pos, render_service(name, sit->second, domain_wire_));
     }
