@@ -105,7 +105,7 @@ void Registry::put_back(const Key& key, const std::optional<Instance>& state) {
     schedule(put);
   }
   ++index_;
-  dirty_.insert(service);
+  touch(service, id);
   if (runner_ != nullptr && check_changed) {
     if (state && state->check) {
       runner_->start(service, id, *state->check);
@@ -151,7 +151,10 @@ void Registry::restore(Services services, uint64_t index, int64_t now_ms) {
         settle_restored(iit->second, now_ms);
       }
     }
-    dirty_.insert(dirty_.end(), sit->first);  // in order: the hint is right when it was empty
+    // In order: the hint is right when it was empty.
+    auto& dirty = dirty_.try_emplace(dirty_.end(), sit->first)->second;
+    dirty.whole = true;
+    dirty.ids.clear();
   }
 }
 
@@ -185,7 +188,7 @@ bool Registry::apply_stored(const StoredChange& change, int64_t now_ms) {
       services_.erase(sit);
     }
     ++index_;
-    dirty_.insert(change.service);
+    touch(change.service, change.id);
     if (had_check && runner_ != nullptr) {
       runner_->stop(change.service, change.id);
     }
@@ -209,7 +212,7 @@ bool Registry::apply_stored(const StoredChange& change, int64_t now_ms) {
   }
   const bool check_changed = old == nullptr ? next.check.has_value() : old->check != next.check;
   next.modify_index = ++index_;
-  dirty_.insert(change.service);
+  touch(change.service, change.id);
   if (old != nullptr) {
     unschedule(*old);
   }

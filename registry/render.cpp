@@ -222,27 +222,49 @@ std::optional<std::vector<uint8_t>> domain_to_wire(std::string_view domain) {
 std::shared_ptr<const ServiceRecords> render_service(const std::string& name,
                                                      const Registry::Service& service,
                                                      const std::vector<uint8_t>& domain_wire,
-                                                     const ServiceRecords* previous) {
+                                                     const ServiceRecords* previous,
+                                                     const std::vector<std::string>* changed) {
   auto rec = std::make_shared<ServiceRecords>();
   rec->name = name;
-  rec->instances.reserve(service.size());
-  // Both lists are sorted by id: walk them together, taking each unchanged instance as it was.
   std::span<const ServedInstance> old;
   if (previous != nullptr) {
     old = previous->instances;
   }
-  size_t o = 0;
-  for (const auto& [id, inst] : service) {  // std::map: already sorted by id
-    if (!is_served(inst.status)) {
-      continue;
-    }
-    while (o < old.size() && old[o].id < std::string_view(id)) {
-      ++o;
-    }
-    if (o < old.size() && old[o].id == id && renders_as(old[o], inst)) {
-      rec->instances.push_back(old[o]);
+  // `inst` as served now: `before` (its entry in the previous snapshot, or nullptr) when
+  // that still renders as it is, else rendered anew.
+  auto serve = [&](const std::string& id, const Instance& inst, const ServedInstance* before) {
+    if (before != nullptr && renders_as(*before, inst)) {
+      rec->instances.push_back(*before);
     } else {
       rec->instances.push_back(render_instance(name, id, inst, domain_wire));
+    }
+  };
+  size_t o = 0;
+  if (previous != nullptr && changed != nullptr) {
+    // Everything but `changed` is as it was: merge the two sorted lists.
+    rec->instances.reserve(old.size() + changed->size());
+    for (const std::string& id : *changed) {
+      while (o < old.size() && old[o].id < std::string_view(id)) {
+        rec->instances.push_back(old[o++]);
+      }
+      const ServedInstance* before = o < old.size() && old[o].id == id ? &old[o++] : nullptr;
+      auto it = service.find(id);
+      if (it != service.end() && is_served(it->second.status)) {
+        serve(id, it->second, before);
+      }
+    }
+    rec->instances.insert(rec->instances.end(), old.begin() + static_cast<ptrdiff_t>(o), old.end());
+  } else {
+    // Both lists are sorted by id: walk them together.
+    rec->instances.reserve(service.size());
+    for (const auto& [id, inst] : service) {  // std::map: already sorted by id
+      if (!is_served(inst.status)) {
+        continue;
+      }
+      while (o < old.size() && old[o].id < std::string_view(id)) {
+        ++o;
+      }
+      serve(id, inst, o < old.size() && old[o].id == id ? &old[o] : nullptr);
     }
   }
   rec->a = distinct_addresses<4>(rec->instances);

@@ -147,3 +147,68 @@ TEST_CASE("render: every kind of change gives the bytes of a full render", "[ren
     before = snap;  // keeps the previous snapshot alive, as a DNS thread would
   }
 }
+
+TEST_CASE("render: restore, roll-back, a store's change and expiry re-render what they change",
+          "[render]") {
+  // Each path that changes instances outside upsert/remove/set_status must tell publish which
+  // (or that the whole service may have changed); each publish is checked against a full
+  // render of the registry's state.
+  Registry reg(ZoneConfig{});
+  const auto wire = *domain_to_wire("svc.internal");
+  auto same_as_full = [&] {
+    auto snap = reg.publish();
+    for (const auto& [name, service] : reg.services()) {
+      REQUIRE(snap->find(name) != nullptr);
+      check_same(*snap->find(name), *render_service(name, service, wire));
+    }
+    return snap;
+  };
+  for (int i = 0; i < 10; ++i) {
+    upsert(reg, make("web", "w" + std::to_string(i), "10.0.0." + std::to_string(i), 80));
+  }
+  reg.track_unsaved(true);
+  auto s1 = same_as_full();
+  reg.take_unsaved();
+  reg.saved();
+
+  // Roll-back: changes not yet durable are undone.
+  upsert(reg, make("web", "w1", "10.0.1.1", 81));
+  REQUIRE(std::holds_alternative<Applied>(reg.remove("web", "w2", 0)));
+  upsert(reg, make("web", "w99", "10.0.1.99", 80));
+  same_as_full();
+  reg.take_unsaved();
+  CHECK(reg.roll_back() == 3);
+  auto s2 = same_as_full();
+  CHECK(s2->find("web")->find("w1")->port == 80);
+  CHECK(s2->find("web")->find("w2") != nullptr);
+  CHECK(s2->find("web")->find("w99") == nullptr);
+
+  // A store's change.
+  auto changed = make("web", "w3", "10.0.3.3", 3333);
+  changed.status = Status::healthy;
+  CHECK(reg.apply_stored(StoredChange{"web", "w3", changed}, 0));
+  CHECK(reg.apply_stored(StoredChange{"web", "w4", std::nullopt}, 0));
+  auto s3 = same_as_full();
+  CHECK(s3->find("web")->find("w3")->port == 3333);
+  CHECK(s3->find("web")->find("w4") == nullptr);
+  CHECK(s3->find("web")->find("w5")->rdata == s1->find("web")->find("w5")->rdata);
+
+  // Restore into an existing service: the whole of it is looked at again.
+  std::vector<Instance> restored = {make("web", "w5", "10.0.5.5", 5555),
+                                    make("web", "w42", "10.0.4.2", 80)};
+  for (auto& inst : restored) {
+    inst.status = Status::healthy;
+  }
+  reg.restore(restored, reg.index(), 0);
+  auto s4 = same_as_full();
+  CHECK(s4->find("web")->find("w5")->port == 5555);
+  CHECK(s4->find("web")->find("w42") != nullptr);
+
+  // Expiry: a missed heartbeat takes the instance out of DNS.
+  auto ttl = make("web", "t1", "10.0.9.9", 80);
+  ttl.ttl_ms = 1000;
+  REQUIRE(std::holds_alternative<Applied>(reg.upsert(ttl, 0)));
+  CHECK(same_as_full()->find("web")->find("t1") != nullptr);
+  CHECK(reg.expire(5000) == 1);
+  CHECK(same_as_full()->find("web")->find("t1") == nullptr);
+}
