@@ -168,7 +168,7 @@ Result<Applied> Registry::upsert(Instance in, int64_t now_ms) {
   }
   inst.updated_at_ms = now_ms;
   inst.modify_index = ++index_;
-  dirty_.insert(inst.service);
+  touch(inst.service, inst.id);
   mark_unsaved(inst.service, inst.id, created ? nullptr : &it->second);
   if (created) {
     std::string id = inst.id;
@@ -202,7 +202,7 @@ Result<Applied> Registry::remove(std::string_view service, std::string_view id, 
   if (sit->second.empty()) {
     services_.erase(sit);
   }
-  dirty_.insert(*s);
+  touch(*s, *i);
   mark_unsaved(*s, *i, &node.mapped());
   Applied applied{++index_, false, std::move(node.mapped())};
   applied.drain_seconds = drain_seconds(applied.instance, now_ms);
@@ -248,7 +248,7 @@ Result<Applied> Registry::set_status(std::string_view service, std::string_view 
   }
   inst->updated_at_ms = now_ms;
   inst->modify_index = ++index_;
-  dirty_.insert(inst->service);
+  touch(inst->service, inst->id);
   mark_unsaved(inst->service, inst->id, before ? &*before : nullptr);
   Applied applied{index_, false, *inst};
   applied.drain_seconds = drain;
@@ -278,7 +278,7 @@ Result<Applied> Registry::heartbeat(std::string_view service, std::string_view i
   if (changed) {
     inst->updated_at_ms = now_ms;
     inst->modify_index = ++index_;
-    dirty_.insert(inst->service);
+    touch(inst->service, inst->id);
   }
   schedule(*inst);  // back from expiry: its TTL runs again
   mark_unsaved(inst->service, inst->id, before ? &*before : nullptr, !changed);
@@ -321,7 +321,7 @@ Result<Applied> Registry::record_check(std::string_view service, std::string_vie
   if (settle(*inst, now_ms)) {
     inst->updated_at_ms = now_ms;
     inst->modify_index = ++index_;
-    dirty_.insert(inst->service);
+    touch(inst->service, inst->id);
     mark_unsaved(inst->service, inst->id, before ? &*before : nullptr);
     schedule(*inst);  // critical now: deregister_after runs
   }
@@ -390,7 +390,7 @@ size_t Registry::expire(int64_t now_ms) {
       if (settle(inst, now_ms)) {
         inst.updated_at_ms = now_ms;
         inst.modify_index = ++index_;
-        dirty_.insert(name);
+        touch(name, id);
         mark_unsaved(name, id, before ? &*before : nullptr);
         ++changed;
       }
@@ -505,7 +505,7 @@ std::shared_ptr<const Snapshot> Registry::publish() {
   }
   // The shards copied by this publish, written in place by every later service in them.
   std::array<std::shared_ptr<Snapshot::Shard>, Snapshot::kShards> copied;
-  for (const auto& name : dirty_) {
+  for (auto& [name, changed] : dirty_) {
     // Copy only the shard this service lives in (once); the others stay shared.
     const size_t at = Snapshot::shard_of(name);
     auto& slot = table[at];
@@ -522,7 +522,11 @@ std::shared_ptr<const Snapshot> Registry::publish() {
         shard->erase(pos);
       }
     } else if (present) {
-      *pos = render_service(name, sit->second, domain_wire_);
+      auto& ids = changed.ids;
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      *pos = render_service(name, sit->second, domain_wire_, pos->get(),
+                            changed.whole ? nullptr : &ids);
     } else {
       shard->insert(pos, render_service(name, sit->second, domain_wire_));
     }

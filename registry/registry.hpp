@@ -145,7 +145,20 @@ class Registry {
   ZoneConfig zone_;
   std::vector<uint8_t> domain_wire_;
   std::map<std::string, Service> services_;
-  std::set<std::string> dirty_;
+  /// What changed since the last publish: per service, the ids of its changed instances (all
+  /// that publish renders again; unsorted, maybe repeated), or `whole` when any of it may have
+  /// (a restore). A vector, not a set: no allocation per id on the write path.
+  struct Dirty {
+    bool whole = false;
+    std::vector<std::string> ids;
+  };
+  std::map<std::string, Dirty> dirty_;
+  void touch(const std::string& service, const std::string& id) {
+    Dirty& d = dirty_[service];
+    if (!d.whole) {
+      d.ids.push_back(id);
+    }
+  }
   uint64_t index_ = 0;
   std::shared_ptr<const Snapshot> published_;
   std::shared_ptr<const StaticZones> static_zones_;

@@ -109,7 +109,7 @@ void Registry::put_back(const Key& key, const std::optional<Instance>& state) {
     schedule(put);
   }
   ++index_;
-  dirty_.insert(service);
+  touch(service, id);
   if (runner_ != nullptr && check_changed) {
     if (state && state->check) {
       runner_->start(service, id, *state->check);
@@ -155,7 +155,10 @@ void Registry::restore(Services services, uint64_t index, int64_t now_ms) {
         settle_restored(iit->second, now_ms);
       }
     }
-    dirty_.insert(dirty_.end(), sit->first);  // in order: the hint is right when it was empty
+    // In order: the hint is right when it was empty.
+    auto& dirty = dirty_.try_emplace(dirty_.end(), sit->first)->second;
+    dirty.whole = true;
+    dirty.ids.clear();
   }
 }
 
@@ -189,7 +192,7 @@ bool Registry::apply_stored(const StoredChange& change, int64_t now_ms) {
       services_.erase(sit);
     }
     ++index_;
-    dirty_.insert(change.service);
+    touch(change.service, change.id);
     if (had_check && runner_ != nullptr) {
       runner_->stop(change.service, change.id);
     }
@@ -213,7 +216,7 @@ bool Registry::apply_stored(const StoredChange& change, int64_t now_ms) {
   }
   const bool check_changed = old == nullptr ? next.check.has_value() : old->check != next.check;
   next.modify_index = ++index_;
-  dirty_.insert(change.service);
+  touch(change.service, change.id);
   if (old != nullptr) {
     unschedule(*old);
   }

@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,9 +18,11 @@
 
 namespace srvd::registry {
 
-/// One instance that DNS serves (its status is healthy or warning).
+/// One instance that DNS serves (its status is healthy or warning). A publish renders only the
+/// instances that changed: an unchanged one is copied from the previous snapshot, and its bytes
+/// (`rdata`) are shared, so freeing a snapshot drops references rather than small buffers.
 struct ServedInstance {
-  std::string id;  ///< lowercase label
+  std::string_view id;  ///< lowercase label, inside srv_rdata
   bool ipv6 = false;
   std::array<uint8_t, 16> address{};  ///< network order; first 4 bytes for IPv4
   bool udp = false;                   ///< protocol "udp": under _<service>._udp, else _tcp
@@ -28,10 +31,12 @@ struct ServedInstance {
   uint16_t port = 0;
   /// SRV RDATA ready to copy: priority, weight, port (network order), then the target
   /// `<id>.<service>.<domain>.` as uncompressed lowercase wire (RFC 2782).
-  std::vector<uint8_t> srv_rdata;
+  std::span<const uint8_t> srv_rdata;
   /// TXT RDATA ready to copy: the instance's meta as "key=value" character-strings,
   /// sorted by key; a single empty string when it has no meta (RFC 1035 §3.3.14).
-  std::vector<uint8_t> txt_rdata;
+  std::span<const uint8_t> txt_rdata;
+  /// Owns the bytes of id, srv_rdata and txt_rdata: one allocation, SRV then TXT RDATA.
+  std::shared_ptr<const uint8_t[]> rdata;
 };
 
 /// The whole answer to `_<service>._tcp|_udp SRV`, prerendered (render.cpp) so that a query

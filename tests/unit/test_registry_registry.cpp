@@ -138,9 +138,10 @@ TEST_CASE("render: SRV RDATA holds priority, weight, port and an uncompressed ta
   REQUIRE(p1 != nullptr);
   const std::vector<uint8_t> srv = {0, 3, 1, 2, 0x1f, 0x90, 2, 'p', '1', 3, 'p', 'a', 'y',
                                     3, 's', 'v', 'c', 8, 'i', 'n', 't', 'e', 'r', 'n', 'a', 'l', 0};
-  CHECK(p1->srv_rdata == srv);
+  CHECK(std::vector<uint8_t>(p1->srv_rdata.begin(), p1->srv_rdata.end()) == srv);
   const std::vector<uint8_t> txt = {3, 'v', '=', '2', 6, 'z', 'o', 'n', 'e', '=', 'a'};
-  CHECK(p1->txt_rdata == txt);
+  CHECK(std::vector<uint8_t>(p1->txt_rdata.begin(), p1->txt_rdata.end()) == txt);
+  CHECK(p1->id == "p1");
 
   const Apex& apex = snap->apex();
   CHECK(apex.domain_wire == *domain_to_wire("svc.internal"));

@@ -1,0 +1,214 @@
+// test_registry_render.cpp -- a publish renders only the instances that changed, and what it
+// assembles from the previous snapshot is byte for byte what a full render gives.
+#include <catch2/catch.hpp>
+
+#include <random>
+
+#include "registry/registry.hpp"
+#include "registry/render.hpp"
+
+using namespace srvd::registry;
+
+namespace {
+
+Instance make(std::string service, std::string id, std::string addr, uint16_t port) {
+  Instance i;
+  i.service = std::move(service);
+  i.id = std::move(id);
+  i.address = *parse_address(addr);
+  i.port = port;
+  return i;
+}
+
+void upsert(Registry& reg, const Instance& inst) {
+  REQUIRE(std::holds_alternative<Applied>(reg.upsert(inst, 0)));
+}
+
+std::vector<uint8_t> bytes(std::span<const uint8_t> s) { return {s.begin(), s.end()}; }
+
+// Everything DNS reads of a service, compared field by field.
+void check_same(const ServiceRecords& got, const ServiceRecords& want) {
+  CHECK(got.name == want.name);
+  REQUIRE(got.instances.size() == want.instances.size());
+  for (size_t i = 0; i < got.instances.size(); ++i) {
+    const ServedInstance& g = got.instances[i];
+    const ServedInstance& w = want.instances[i];
+    CHECK(g.id == w.id);
+    CHECK(g.ipv6 == w.ipv6);
+    CHECK(g.address == w.address);
+    CHECK(g.udp == w.udp);
+    CHECK(g.priority == w.priority);
+    CHECK(g.weight == w.weight);
+    CHECK(g.port == w.port);
+    CHECK(bytes(g.srv_rdata) == bytes(w.srv_rdata));
+    CHECK(bytes(g.txt_rdata) == bytes(w.txt_rdata));
+  }
+  CHECK(got.a == want.a);
+  CHECK(got.aaaa == want.aaaa);
+  for (size_t p = 0; p < 2; ++p) {
+    CHECK(got.srv_answer[p].srv == want.srv_answer[p].srv);
+    CHECK(got.srv_answer[p].glue == want.srv_answer[p].glue);
+    CHECK(got.srv_answer[p].srv_at == want.srv_answer[p].srv_at);
+    CHECK(got.srv_answer[p].glue_at == want.srv_answer[p].glue_at);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("render: a change re-renders that instance only; the others are shared", "[render]") {
+  Registry reg(ZoneConfig{});
+  for (int i = 0; i < 100; ++i) {
+    upsert(reg, make("web", "w" + std::to_string(i), "10.0.0." + std::to_string(i), 80));
+  }
+  auto s1 = reg.publish();
+  const ServiceRecords* web1 = s1->find("web");
+  REQUIRE(web1->instances.size() == 100);
+
+  auto changed = make("web", "w7", "10.0.0.7", 8080);
+  changed.meta = {{"v", "2"}};
+  upsert(reg, changed);
+  auto s2 = reg.publish();
+  const ServiceRecords* web2 = s2->find("web");
+  REQUIRE(web2 != web1);
+  REQUIRE(web2->instances.size() == 100);
+  for (size_t i = 0; i < 100; ++i) {
+    const bool is_w7 = web2->instances[i].id == "w7";
+    // Same bytes, same allocation: nothing rendered again, nothing copied but a reference.
+    CHECK((web2->instances[i].rdata == web1->instances[i].rdata) == !is_w7);
+    CHECK((web2->instances[i].srv_rdata.data() == web1->instances[i].srv_rdata.data()) == !is_w7);
+  }
+  const ServedInstance* w7 = web2->find("w7");
+  REQUIRE(w7 != nullptr);
+  CHECK(w7->port == 8080);
+  CHECK(bytes(w7->srv_rdata.subspan(4, 2)) == std::vector<uint8_t>{0x1f, 0x90});
+  CHECK(bytes(w7->txt_rdata) == std::vector<uint8_t>{3, 'v', '=', '2'});
+  // The old snapshot still serves what it served.
+  CHECK(web1->find("w7")->port == 80);
+  CHECK(bytes(web1->find("w7")->txt_rdata) == std::vector<uint8_t>{0});
+  check_same(*web2, *render_service("web", reg.services().at("web"), *domain_to_wire("svc.internal")));
+
+  // Re-registering the same thing, or a status change elsewhere, renders nothing new.
+  upsert(reg, make("web", "w3", "10.0.0.3", 80));
+  REQUIRE(std::holds_alternative<Applied>(reg.set_status("web", "w9", Status::maintenance, "", 0)));
+  auto s3 = reg.publish();
+  const ServiceRecords* web3 = s3->find("web");
+  REQUIRE(web3->instances.size() == 99);
+  CHECK(web3->find("w9") == nullptr);
+  CHECK(web3->find("w3")->rdata == web2->find("w3")->rdata);
+  CHECK(web3->find("w7")->rdata == web2->find("w7")->rdata);
+}
+
+TEST_CASE("render: every kind of change gives the bytes of a full render", "[render]") {
+  // Random changes to a few instances (address family, port, protocol, priority, weight,
+  // meta, status, removal), each publish compared with rendering the service from scratch.
+  ZoneConfig zone;
+  zone.domain = "Svc.Example";
+  Registry reg(zone);
+  const auto wire = *domain_to_wire(zone.domain);
+  std::mt19937 rng(6);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  std::shared_ptr<const Snapshot> before;
+  for (int round = 0; round < 300; ++round) {
+    for (int k = 1 + pick(4); k > 0; --k) {
+      const std::string service = pick(2) == 0 ? "a" : "b";
+      const std::string id = "i" + std::to_string(pick(12));
+      switch (pick(6)) {
+        case 0:
+          reg.remove(service, id, 0);  // may not exist: rejected, nothing changes
+          break;
+        case 1:
+          reg.set_status(service, id, pick(2) == 0 ? Status::maintenance : Status::healthy, "", 0);
+          break;
+        default: {
+          auto inst = make(service, id,
+                           pick(3) == 0 ? "2001:db8::" + std::to_string(pick(3))
+                                        : "10.0.0." + std::to_string(pick(3)),
+                           static_cast<uint16_t>(1 + pick(3)));
+          inst.protocol = pick(5) == 0 ? Protocol::udp : Protocol::tcp;
+          inst.priority = static_cast<uint16_t>(pick(2));
+          inst.weight = static_cast<uint16_t>(pick(2));
+          if (pick(2) == 0) {
+            inst.meta["k" + std::to_string(pick(2))] = std::string(static_cast<size_t>(pick(3)), 'x');
+          }
+          upsert(reg, inst);
+        }
+      }
+    }
+    auto snap = reg.publish();
+    for (const std::string service : {"a", "b"}) {
+      auto it = reg.services().find(service);
+      if (it == reg.services().end()) {
+        CHECK(snap->find(service) == nullptr);
+        continue;
+      }
+      REQUIRE(snap->find(service) != nullptr);
+      check_same(*snap->find(service), *render_service(service, it->second, wire));
+    }
+    before = snap;  // keeps the previous snapshot alive, as a DNS thread would
+  }
+}
+
+TEST_CASE("render: restore, roll-back, a store's change and expiry re-render what they change",
+          "[render]") {
+  // Each path that changes instances outside upsert/remove/set_status must tell publish which
+  // (or that the whole service may have changed); each publish is checked against a full
+  // render of the registry's state.
+  Registry reg(ZoneConfig{});
+  const auto wire = *domain_to_wire("svc.internal");
+  auto same_as_full = [&] {
+    auto snap = reg.publish();
+    for (const auto& [name, service] : reg.services()) {
+      REQUIRE(snap->find(name) != nullptr);
+      check_same(*snap->find(name), *render_service(name, service, wire));
+    }
+    return snap;
+  };
+  for (int i = 0; i < 10; ++i) {
+    upsert(reg, make("web", "w" + std::to_string(i), "10.0.0." + std::to_string(i), 80));
+  }
+  reg.track_unsaved(true);
+  auto s1 = same_as_full();
+  reg.take_unsaved();
+  reg.saved();
+
+  // Roll-back: changes not yet durable are undone.
+  upsert(reg, make("web", "w1", "10.0.1.1", 81));
+  REQUIRE(std::holds_alternative<Applied>(reg.remove("web", "w2", 0)));
+  upsert(reg, make("web", "w99", "10.0.1.99", 80));
+  same_as_full();
+  reg.take_unsaved();
+  CHECK(reg.roll_back() == 3);
+  auto s2 = same_as_full();
+  CHECK(s2->find("web")->find("w1")->port == 80);
+  CHECK(s2->find("web")->find("w2") != nullptr);
+  CHECK(s2->find("web")->find("w99") == nullptr);
+
+  // A store's change.
+  auto changed = make("web", "w3", "10.0.3.3", 3333);
+  changed.status = Status::healthy;
+  CHECK(reg.apply_stored(StoredChange{"web", "w3", changed}, 0));
+  CHECK(reg.apply_stored(StoredChange{"web", "w4", std::nullopt}, 0));
+  auto s3 = same_as_full();
+  CHECK(s3->find("web")->find("w3")->port == 3333);
+  CHECK(s3->find("web")->find("w4") == nullptr);
+  CHECK(s3->find("web")->find("w5")->rdata == s1->find("web")->find("w5")->rdata);
+
+  // Restore into an existing service: the whole of it is looked at again.
+  std::vector<Instance> restored = {make("web", "w5", "10.0.5.5", 5555),
+                                    make("web", "w42", "10.0.4.2", 80)};
+  for (auto& inst : restored) {
+    inst.status = Status::healthy;
+  }
+  reg.restore(restored, reg.index(), 0);
+  auto s4 = same_as_full();
+  CHECK(s4->find("web")->find("w5")->port == 5555);
+  CHECK(s4->find("web")->find("w42") != nullptr);
+
+  // Expiry: a missed heartbeat takes the instance out of DNS.
+  auto ttl = make("web", "t1", "10.0.9.9", 80);
+  ttl.ttl_ms = 1000;
+  REQUIRE(std::holds_alternative<Applied>(reg.upsert(ttl, 0)));
+  CHECK(same_as_full()->find("web")->find("t1") != nullptr);
+  CHECK(reg.expire(5000) == 1);
+  CHECK(same_as_full()->find("web")->find("t1") == nullptr);
+}
