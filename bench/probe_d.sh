@@ -20,10 +20,10 @@ w=$(mktemp -d "${TMPDIR:-/tmp}/srvd-probe.XXXXXX")
 P=
 trap '[[ -n $P ]] && kill $P 2>/dev/null; wait 2>/dev/null; rm -rf "$w"' EXIT
 g++ -O2 -std=c++17 -o "$w/churn" "$here/churn.cpp"
-python3 "$here/gen_data.py" --services 1000 --instances 3 --out "$w/small" --queries 100000 >/dev/null
+/usr/bin/python3 "$here/gen_data.py" --services 1000 --instances 3 --out "$w/small" --queries 100000 >/dev/null
 SRVD=$SRVD "$here/seed_srvd.sh" "$w/small/srvd-data" 1000 3 >/dev/null
 cp -a "$w/small/srvd-data" "$w/data"; mkdir -p "$w/zones"
-dns=$(python3 "$here/free_port.py"); http=$(python3 "$here/free_port.py")
+dns=$(/usr/bin/python3 "$here/free_port.py"); http=$(/usr/bin/python3 "$here/free_port.py")
 ${LAUNCH:-} "$SRVD" serve --dns "127.0.0.1:$dns" --http "127.0.0.1:$http" --dns-threads "$TH" \
   --data-dir "$w/data" --zones "$w/zones" >"$w/log" 2>&1 &
 P=$!
@@ -55,7 +55,7 @@ one() {
   lost=$(awk '/Queries lost/ {print $3}' "$w/perf.out")
   printf '%s qps=%s lost=%s srvd_socket_drops=%s UdpRcvbufErrors=%s publishes=%s ' "$mode" "$qps" "$lost" \
     $((s1 - s0)) $((r1 - r0)) $((p1 - p0))
-  python3 - "$w/pstat" "$done" <<'PY'
+  /usr/bin/python3 - "$w/pstat" "$done" <<'PY'
 import collections, sys
 per = collections.defaultdict(dict)
 for line in open(sys.argv[1]):
