@@ -255,8 +255,8 @@ std::variant<Instance, std::string> validate_instance(Instance inst) {
       return err;
     }
   }
-  inst.service = *service;
-  inst.id = *id;
+  inst.service = std::move(*service);
+  inst.id = std::move(*id);
   return inst;
 }
 
