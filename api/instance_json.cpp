@@ -1,6 +1,7 @@
 // instance_json.cpp -- Instance and request bodies to and from JSON, checking types only.
 #include "api/instance_json.hpp"
 
+#include <charconv>
 #include <ctime>
 #include <limits>
 
@@ -302,6 +303,13 @@ void append_key(std::string& out, std::string_view key) {
   out += "\":";
 }
 
+/// The decimal digits of `n`, as std::to_string gives them, without the temporary string.
+void append_uint(std::string& out, uint64_t n) {
+  char buf[20];
+  const auto end = std::to_chars(buf, buf + sizeof buf, n).ptr;
+  out.append(buf, static_cast<size_t>(end - buf));
+}
+
 void append_time_or_null(std::string& out, int64_t ms) {
   if (ms == 0) {
     out += "null";
@@ -315,60 +323,44 @@ void append_time_or_null(std::string& out, int64_t ms) {
 }  // namespace
 
 void append_instance_json(std::string& out, const registry::Instance& inst) {
-  out += '{';
-  append_key(out, "service");
+  // Every write's response and every list read runs this: the constant text between values
+  // goes in one append each (key, quotes and commas together), numbers without a temporary
+  // string, and our own names (protocol, status, source) without an escape scan.
+  using namespace std::string_view_literals;
+  out += "{\"service\":"sv;
   append_json_string(out, inst.service);
-  out += ',';
-  append_key(out, "id");
+  out += ",\"id\":"sv;
   append_json_string(out, inst.id);
-  out += ',';
-  append_key(out, "address");
+  out += ",\"address\":"sv;
   append_json_string(out, inst.address.text);
-  out += ',';
-  append_key(out, "port");
-  out += std::to_string(inst.port);
-  out += ',';
-  append_key(out, "protocol");
-  append_json_string(out, registry::to_string(inst.protocol));
-  out += ',';
-  append_key(out, "priority");
-  out += std::to_string(inst.priority);
-  out += ',';
-  append_key(out, "weight");
-  out += std::to_string(inst.weight);
-  out += ',';
-  append_key(out, "tags");
+  out += ",\"port\":"sv;
+  append_uint(out, inst.port);
+  out += ",\"protocol\":\""sv;
+  out += registry::to_string(inst.protocol);
+  out += "\",\"priority\":"sv;
+  append_uint(out, inst.priority);
+  out += ",\"weight\":"sv;
+  append_uint(out, inst.weight);
+  out += ",\"tags\":"sv;
   append_json_strings(out, inst.tags);
-  out += ',';
-  append_key(out, "meta");
+  out += ",\"meta\":"sv;
   append_json_string_map(out, inst.meta);
-  out += ',';
-  append_key(out, "status");
-  append_json_string(out, registry::to_string(inst.status));
-  out += ',';
-  append_key(out, "status_reason");
+  out += ",\"status\":\""sv;
+  out += registry::to_string(inst.status);
+  out += "\",\"status_reason\":"sv;
   append_json_string(out, inst.status_reason);
-  out += ',';
-  append_key(out, "registered_at");
   // A time has nothing to escape: quoted as is, the bytes append_json_string would give.
-  out += '"';
+  out += ",\"registered_at\":\""sv;
   append_time_ms(out, inst.registered_at_ms);
-  out += '"';
-  out += ',';
-  append_key(out, "updated_at");
-  out += '"';
+  out += "\",\"updated_at\":\""sv;
   append_time_ms(out, inst.updated_at_ms);
-  out += '"';
-  out += ',';
-  append_key(out, "create_index");
-  out += std::to_string(inst.create_index);
-  out += ',';
-  append_key(out, "modify_index");
-  out += std::to_string(inst.modify_index);
-  out += ',';
-  append_key(out, "source");
-  append_json_string(out, registry::to_string(inst.source));
-  out += ',';
+  out += "\",\"create_index\":"sv;
+  append_uint(out, inst.create_index);
+  out += ",\"modify_index\":"sv;
+  append_uint(out, inst.modify_index);
+  out += ",\"source\":\""sv;
+  out += registry::to_string(inst.source);
+  out += "\","sv;
   if (inst.ttl_ms != 0) {
     append_key(out, "ttl");
     append_json_string(out, registry::format_duration(inst.ttl_ms));
@@ -393,22 +385,19 @@ void append_instance_json(std::string& out, const registry::Instance& inst) {
     append_json_string(out, registry::format_duration(c.timeout_ms));
     out += ',';
     append_key(out, "rise");
-    out += std::to_string(c.rise);
+    append_uint(out, c.rise);
     out += ',';
     append_key(out, "fall");
-    out += std::to_string(c.fall);
+    append_uint(out, c.fall);
     out += "},";
   }
-  append_key(out, "check_output");
+  out += "\"check_output\":"sv;
   append_json_string(out, inst.check_output);
-  out += ',';
-  append_key(out, "checked_at");
+  out += ",\"checked_at\":"sv;
   append_time_or_null(out, inst.checked_at_ms);
-  out += ',';
-  append_key(out, "status_changed_at");
+  out += ",\"status_changed_at\":"sv;
   append_time_or_null(out, inst.status_changed_at_ms);
-  out += ',';
-  append_key(out, "heartbeat_at");
+  out += ",\"heartbeat_at\":"sv;
   append_time_or_null(out, inst.heartbeat_at_ms);
   out += '}';
 }

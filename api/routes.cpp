@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "api/instance_json.hpp"
+#include "api/plain_instance_json.hpp"
 #include "registry/duration.hpp"
 #include "registry/json_text.hpp"
 
@@ -346,6 +347,11 @@ std::optional<json> parse_json(const std::string& body, std::string& error) {
 
 Outcome put_instance(const Request& req, RouteContext& ctx, const Target& t) {
   auto& reg = ctx.registry;
+  // Nearly every registration is a plain body, read without a JSON tree; anything else, and
+  // every invalid body, goes the full way below, so a 400 says what it always said.
+  if (auto plain = plain_instance_from_json(req.body, t.service, t.id)) {
+    return write_outcome(reg.upsert(std::move(*plain), ctx.now_ms()), reg, "instance", 200);
+  }
   std::string error;
   const auto body = parse_json(req.body, error);
   if (!body) {

@@ -1,5 +1,10 @@
 // test_registry_instance.cpp -- field parsing and validation rules of an instance.
+#include <arpa/inet.h>
+
 #include <catch2/catch.hpp>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "registry/instance.hpp"
 
@@ -37,6 +42,50 @@ TEST_CASE("instance: addresses parse as IPv4 or IPv6 literals in canonical form"
                           "1.2.3.4 ", "0x7f.0.0.1"}) {
     INFO(bad);
     CHECK_FALSE(parse_address(bad).has_value());
+  }
+}
+
+TEST_CASE("instance: IPv4 addresses read as inet_pton and inet_ntop read them", "[instance]") {
+  // parse_address reads dotted quads itself (the hot path of every write): for each text it
+  // must agree with the libc functions on whether it is an address, its bytes and its text.
+  const auto reference = [](const std::string& text) -> std::optional<Address> {
+    Address a;
+    char canonical[INET6_ADDRSTRLEN] = {};
+    if (text.empty() || text.size() > 45) {
+      return std::nullopt;
+    }
+    if (inet_pton(AF_INET, text.c_str(), a.bytes.data()) == 1) {
+      inet_ntop(AF_INET, a.bytes.data(), canonical, sizeof canonical);
+    } else if (inet_pton(AF_INET6, text.c_str(), a.bytes.data()) == 1) {
+      a.ipv6 = true;
+      inet_ntop(AF_INET6, a.bytes.data(), canonical, sizeof canonical);
+    } else {
+      return std::nullopt;
+    }
+    a.text = canonical;
+    return a;
+  };
+  const std::vector<std::string> octets = {"",   "0",   "1",   "9",   "10",  "99",   "100", "199",
+                                           "200", "249", "250", "255", "256", "00",  "01",  "010",
+                                           "1000", "-1", "+1",  " 1",  "a",   "0x1"};
+  std::vector<std::string> texts = {"1.2.3", "1.2.3.4.5", "1.2.3.4.", ".1.2.3.4", "1..2.3",
+                                    "::ffff:1.2.3.4", "1.2.3.4\n", "1.2.3.4 ", "255.255.255.255"};
+  for (const auto& a : octets) {
+    for (const auto& b : octets) {
+      texts.push_back(a + "." + b + ".3." + b);
+      texts.push_back("10." + a + "." + b + ".0");
+    }
+  }
+  for (const auto& text : texts) {
+    INFO(text);
+    const auto got = parse_address(text);
+    const auto want = reference(text);
+    REQUIRE(got.has_value() == want.has_value());
+    if (got) {
+      CHECK(got->ipv6 == want->ipv6);
+      CHECK(got->bytes == want->bytes);
+      CHECK(got->text == want->text);
+    }
   }
 }
 

@@ -273,3 +273,30 @@ TEST_CASE("registry: after a durable batch, roll_back returns to it, not further
   CHECK(reg.roll_back() == 1);
   CHECK(reg.find("web")->at("a").port == 80);  // the batch that was saved, not "absent"
 }
+
+TEST_CASE("registry: saved() settles every in-flight key, whatever else changed around them") {
+  // saved() walks undo_ beside the batch: keys changed since the take (inside and between
+  // the batch's keys) must not make it miss or confuse one.
+  Registry reg = tracking();
+  for (const char* id : {"b", "d", "f"}) {
+    reg.upsert(make(id), T0);
+  }
+  reg.take_unsaved();
+  reg.saved();                        // durable: b, d, f on port 80
+  for (const char* id : {"b", "d", "f"}) {
+    reg.upsert(make(id, 81), T0 + 1);
+  }
+  reg.take_unsaved();                 // with the store: b, d, f on 81
+  reg.upsert(make("a"), T0 + 2);      // new, before the batch's keys
+  reg.upsert(make("d", 82), T0 + 2);  // in the batch, changed again
+  reg.upsert(make("e"), T0 + 2);      // new, between them
+  reg.upsert(make("g"), T0 + 2);      // new, after them
+  reg.saved();
+  reg.take_unsaved();
+  CHECK(reg.roll_back() == 4);        // a, d, e, g: only what the second batch would have held
+  const auto& web = *reg.find("web");
+  CHECK(web.size() == 3);
+  CHECK(web.at("b").port == 81);
+  CHECK(web.at("d").port == 81);      // the batch that was saved, not 80 or 82
+  CHECK(web.at("f").port == 81);
+}
