@@ -199,7 +199,7 @@ std::vector<std::array<uint8_t, N>> distinct_addresses(const std::vector<ServedI
 // list kept as they were, and runs of instances rendered anew ("fresh").
 struct Run {
   static constexpr size_t kFresh = SIZE_MAX;
-  size_t from;   // index of the run's first instance in the previous list, or kFresh
+  size_t from;  // index of the run's first instance in the previous list, or kFresh
   size_t count;
 };
 
@@ -281,10 +281,9 @@ auto key_of(const std::array<uint8_t, N>& a) {
 // previous list's), with `added` put in and `removed` taken out unless an instance of `now`
 // still has it. The unchanged stretches between two of these are copied whole.
 template <size_t N>
-std::vector<std::array<uint8_t, N>> merge_addresses(const std::vector<std::array<uint8_t, N>>& before,
-                                                    std::vector<std::array<uint8_t, N>> added,
-                                                    std::vector<std::array<uint8_t, N>> removed,
-                                                    const std::vector<ServedInstance>& now) {
+std::vector<std::array<uint8_t, N>> merge_addresses(
+    const std::vector<std::array<uint8_t, N>>& before, std::vector<std::array<uint8_t, N>> added,
+    std::vector<std::array<uint8_t, N>> removed, const std::vector<ServedInstance>& now) {
   using Address = std::array<uint8_t, N>;
   auto less = [](const Address& x, const Address& y) { return key_of(x) < key_of(y); };
   auto same = [](const Address& x, const Address& y) { return key_of(x) == key_of(y); };
@@ -309,7 +308,8 @@ std::vector<std::array<uint8_t, N>> merge_addresses(const std::vector<std::array
   size_t add = 0;
   size_t rm = 0;
   while (add < added.size() || rm < removed.size()) {
-    const bool adding = rm == removed.size() || (add < added.size() && less(added[add], removed[rm]));
+    const bool adding =
+        rm == removed.size() || (add < added.size() && less(added[add], removed[rm]));
     const Address& x = adding ? added[add++] : removed[rm++];
     auto at = std::lower_bound(from, before.end(), x, less);
     out.insert(out.end(), from, at);
@@ -361,7 +361,10 @@ class Assembly {
 
   Assembly(const std::string& name, const std::vector<uint8_t>& domain_wire,
            const ServiceRecords* previous, size_t size_hint)
-      : name_(name), domain_wire_(domain_wire), previous_(previous), rec_(std::make_shared<ServiceRecords>()) {
+      : name_(name),
+        domain_wire_(domain_wire),
+        previous_(previous),
+        rec_(std::make_shared<ServiceRecords>()) {
     rec_->name = name;
     rec_->instances.reserve(size_hint);
     if (previous != nullptr) {
@@ -420,7 +423,8 @@ class Assembly {
     ServiceRecords& rec = *rec_;
     // Bytes: the previous blocks while any instance still points into them, plus one new
     // block for the fresh ones.
-    if (std::any_of(runs_.begin(), runs_.end(), [](const Run& r) { return r.from != Run::kFresh; })) {
+    if (std::any_of(runs_.begin(), runs_.end(),
+                    [](const Run& r) { return r.from != Run::kFresh; })) {
       rec.blocks = previous_->blocks;
       rec.block_bytes = previous_->block_bytes;
     }
@@ -434,13 +438,15 @@ class Assembly {
       rec.blocks.push_back({std::move(bytes), fresh_bytes_});
       rec.block_bytes += fresh_bytes_;
     }
-    rec.live_bytes = (previous_ != nullptr ? previous_->live_bytes : 0) - dropped_bytes_ + fresh_bytes_;
+    rec.live_bytes =
+        (previous_ != nullptr ? previous_->live_bytes : 0) - dropped_bytes_ + fresh_bytes_;
     if (rec.blocks.size() > kMaxBlocks || rec.block_bytes > 2 * rec.live_bytes) {
       compact(rec);
     }
 
     if (previous_ != nullptr && fresh_.size() + dropped_.size() <= kMergeAtMost) {
-      rec.a = merge_addresses<4>(previous_->a, addresses<4>(false), addresses<4>(true), rec.instances);
+      rec.a =
+          merge_addresses<4>(previous_->a, addresses<4>(false), addresses<4>(true), rec.instances);
       rec.aaaa = merge_addresses<16>(previous_->aaaa, addresses<16>(false), addresses<16>(true),
                                      rec.instances);
     } else {
@@ -453,7 +459,9 @@ class Assembly {
       // Splice when the previous answer held every old instance and each fresh one
       // has this protocol too; else (rarely: mixed protocols) render it whole.
       const bool old_all = !old_.empty() && previous_->srv_answer[p].count() == old_.size();
-      const bool fresh_all = std::all_of(fresh_.begin(), fresh_.end(), [&](const Fresh& f) { return rec.instances[f.at].udp == udp; });
+      const bool fresh_all = std::all_of(fresh_.begin(), fresh_.end(), [&](const Fresh& f) {
+        return rec.instances[f.at].udp == udp;
+      });
       if (old_all && fresh_all && !rec.instances.empty()) {
         rec.srv_answer[p] = splice_srv_answer(previous_->srv_answer[p], runs_, rec.instances);
       } else {
@@ -553,7 +561,8 @@ std::shared_ptr<const ServiceRecords> render_service(const std::string& name,
       o = static_cast<size_t>(at - old.begin());
       auto it = service.find(id);
       const bool served = it != service.end() && is_served(it->second.status);
-      out.serve(o < old.size() && old[o].id == id ? o++ : kNone, id, served ? &it->second : nullptr);
+      out.serve(o < old.size() && old[o].id == id ? o++ : kNone, id,
+                served ? &it->second : nullptr);
     }
     out.keep(o, old.size());
     return out.finish();

@@ -1,8 +1,7 @@
 // test_registry_render.cpp -- a publish renders only the instances that changed, and what it
 // assembles from the previous snapshot is byte for byte what a full render gives.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <map>
 #include <random>
 
@@ -63,10 +62,11 @@ void check_owned(const ServiceRecords& rec) {
     live += s.srv_rdata.size() + s.txt_rdata.size();
     CHECK(s.txt_rdata.data() == s.srv_rdata.data() + s.srv_rdata.size());
     CHECK(s.id.data() == reinterpret_cast<const char*>(s.srv_rdata.data()) + 7);
-    const bool inside = std::any_of(rec.blocks.begin(), rec.blocks.end(), [&](const RenderedBlock& b) {
-      return s.srv_rdata.data() >= b.bytes.get() &&
-             s.txt_rdata.data() + s.txt_rdata.size() <= b.bytes.get() + b.size;
-    });
+    const bool inside =
+        std::any_of(rec.blocks.begin(), rec.blocks.end(), [&](const RenderedBlock& b) {
+          return s.srv_rdata.data() >= b.bytes.get() &&
+                 s.txt_rdata.data() + s.txt_rdata.size() <= b.bytes.get() + b.size;
+        });
     CHECK(inside);
   }
   size_t total = 0;
@@ -110,7 +110,8 @@ TEST_CASE("render: a change re-renders that instance only; the others are shared
   // The old snapshot still serves what it served.
   CHECK(web1->find("w7")->port == 80);
   CHECK(bytes(web1->find("w7")->txt_rdata) == std::vector<uint8_t>{0});
-  check_same(*web2, *render_service("web", reg.services().at("web"), *domain_to_wire("svc.internal")));
+  check_same(*web2,
+             *render_service("web", reg.services().at("web"), *domain_to_wire("svc.internal")));
 
   // Re-registering the same thing, or a status change elsewhere, renders nothing new.
   upsert(reg, make("web", "w3", "10.0.0.3", 80));
