@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <span>
 
 namespace srvd::registry {
@@ -57,34 +58,35 @@ uint8_t* put_label(uint8_t* p, std::string_view label) {
   return std::copy(label.begin(), label.end(), p);
 }
 
-// Renders one instance into a single allocation: SRV RDATA, then TXT RDATA.
-ServedInstance render_instance(const std::string& service, const std::string& id,
+size_t srv_size(const std::string& service, const std::string& id,
+                const std::vector<uint8_t>& domain_wire) {
+  return 6 + 1 + id.size() + 1 + service.size() + domain_wire.size();
+}
+
+// Renders one instance at `p` (room for srv_size + txt_size bytes): SRV RDATA, then TXT RDATA.
+ServedInstance render_instance(uint8_t* p, const std::string& service, const std::string& id,
                                const Instance& inst, const std::vector<uint8_t>& domain_wire) {
-  const size_t srv = 6 + 1 + id.size() + 1 + service.size() + domain_wire.size();
-  const size_t txt = txt_size(inst.meta);
-  auto bytes = std::make_shared_for_overwrite<uint8_t[]>(srv + txt);
-  uint8_t* p = bytes.get();
+  const size_t srv = srv_size(service, id, domain_wire);
+  ServedInstance s;
+  s.srv_rdata = {p, srv};
+  s.id = {reinterpret_cast<const char*>(p) + 7, id.size()};
   p = put16(p, inst.priority);
   p = put16(p, inst.weight);
   p = put16(p, inst.port);
   p = put_label(p, id);
   p = put_label(p, service);
   p = std::copy(domain_wire.begin(), domain_wire.end(), p);
-  put_txt(p, inst.meta);
-
-  ServedInstance s;
-  s.srv_rdata = {bytes.get(), srv};
-  s.txt_rdata = {bytes.get() + srv, txt};
-  s.id = {reinterpret_cast<const char*>(bytes.get()) + 7, id.size()};
+  s.txt_rdata = {p, static_cast<size_t>(put_txt(p, inst.meta) - p)};
   s.ipv6 = inst.address.ipv6;
   s.address = inst.address.bytes;
   s.udp = inst.protocol == Protocol::udp;
   s.priority = inst.priority;
   s.weight = inst.weight;
   s.port = inst.port;
-  s.rdata = std::move(bytes);
   return s;
 }
+
+size_t bytes_of(const ServedInstance& s) { return s.srv_rdata.size() + s.txt_rdata.size(); }
 
 // True when `s`, rendered for an earlier snapshot, is what render_instance would make of
 // `inst` now (same service and domain): what a publish checks instead of rendering again.
@@ -123,6 +125,16 @@ uint8_t* put_record(uint8_t* p, uint16_t owner, uint16_t type, std::span<const u
   return std::copy(rdata.begin(), rdata.end(), p);
 }
 
+// Writes `inst` as record i of `out`: its SRV record at `srv`, its glue at `glue`.
+void put_answer_records(SrvAnswer& out, size_t i, const ServedInstance& inst, uint8_t*& srv,
+                        uint8_t*& glue) {
+  out.srv_at[i] = static_cast<uint32_t>(srv - out.srv.data());
+  srv = put_record(srv, 0xC00C, 33 /* SRV */, inst.srv_rdata);
+  out.glue_at[i] = static_cast<uint32_t>(glue - out.glue.data());
+  glue = put_record(glue, 0xC000, inst.ipv6 ? 28 /* AAAA */ : 1 /* A */,
+                    {inst.address.data(), inst.ipv6 ? size_t{16} : size_t{4}});
+}
+
 // SrvAnswer for one protocol; left empty unless every served instance uses it. Sized once and
 // written through pointers: this runs for every change of a service, over all its instances.
 SrvAnswer render_srv_answer(const std::vector<ServedInstance>& instances, bool udp) {
@@ -146,12 +158,7 @@ SrvAnswer render_srv_answer(const std::vector<ServedInstance>& instances, bool u
   uint8_t* srv = out.srv.data();
   uint8_t* glue = out.glue.data();
   for (size_t i = 0; i < instances.size(); ++i) {
-    const ServedInstance& inst = instances[i];
-    out.srv_at[i] = static_cast<uint32_t>(srv - out.srv.data());
-    srv = put_record(srv, 0xC00C, 33 /* SRV */, inst.srv_rdata);
-    out.glue_at[i] = static_cast<uint32_t>(glue - out.glue.data());
-    glue = put_record(glue, 0xC000, inst.ipv6 ? 28 /* AAAA */ : 1 /* A */,
-                      {inst.address.data(), inst.ipv6 ? size_t{16} : size_t{4}});
+    put_answer_records(out, i, instances[i], srv, glue);
   }
   out.srv_at.back() = static_cast<uint32_t>(srv_size);
   out.glue_at.back() = static_cast<uint32_t>(glue_size);
@@ -188,6 +195,322 @@ std::vector<std::array<uint8_t, N>> distinct_addresses(const std::vector<ServedI
   return out;
 }
 
+// How a publish assembles a service's instance list, in list order: runs of the previous
+// list kept as they were, and runs of instances rendered anew ("fresh").
+struct Run {
+  static constexpr size_t kFresh = SIZE_MAX;
+  size_t from;  // index of the run's first instance in the previous list, or kFresh
+  size_t count;
+};
+
+// Appends records [from, from + count) of one section of an SrvAnswer (`bytes`, offsets `at`)
+// to `out`, and their offsets, shifted, to `out_at`.
+void copy_records(const std::vector<uint8_t>& bytes, const std::vector<uint32_t>& at, const Run& r,
+                  std::vector<uint8_t>& out, uint32_t* out_at) {
+  const uint32_t begin = at[r.from];
+  const uint32_t end = at[r.from + r.count];
+  const uint32_t shift = static_cast<uint32_t>(out.size()) - begin;  // modulo 2^32: may "wrap"
+  for (size_t k = 0; k < r.count; ++k) {
+    out_at[k] = at[r.from + k] + shift;
+  }
+  out.insert(out.end(), bytes.begin() + begin, bytes.begin() + end);
+}
+
+// The SrvAnswer of `now`, spliced from `before`, that of the previous list (which every
+// instance of that list was in): kept runs are copied (two memcpys, shifted offsets), only
+// fresh instances are rendered. The same bytes as render_srv_answer(now), for less work.
+SrvAnswer splice_srv_answer(const SrvAnswer& before, const std::vector<Run>& runs,
+                            const std::vector<ServedInstance>& now) {
+  SrvAnswer out;
+  size_t srv_size = 0;
+  size_t glue_size = 0;
+  size_t i = 0;
+  for (const Run& r : runs) {
+    if (r.from != Run::kFresh) {
+      srv_size += before.srv_at[r.from + r.count] - before.srv_at[r.from];
+      glue_size += before.glue_at[r.from + r.count] - before.glue_at[r.from];
+    } else {
+      for (size_t k = i; k < i + r.count; ++k) {
+        srv_size += 12 + now[k].srv_rdata.size();
+        glue_size += 12 + (now[k].ipv6 ? 16 : 4);
+      }
+    }
+    i += r.count;
+  }
+  // Grown run by run within the reserved room (no zero-filling first): kept records are
+  // appended straight from `before`, a fresh one is written into room made for it.
+  out.srv.reserve(srv_size);
+  out.glue.reserve(glue_size);
+  out.srv_at.resize(now.size() + 1);
+  out.glue_at.resize(now.size() + 1);
+  i = 0;
+  for (const Run& r : runs) {
+    if (r.from != Run::kFresh) {
+      copy_records(before.srv, before.srv_at, r, out.srv, &out.srv_at[i]);
+      copy_records(before.glue, before.glue_at, r, out.glue, &out.glue_at[i]);
+    } else {
+      for (size_t k = i; k < i + r.count; ++k) {
+        const size_t s0 = out.srv.size();
+        const size_t g0 = out.glue.size();
+        out.srv.resize(s0 + 12 + now[k].srv_rdata.size());
+        out.glue.resize(g0 + 12 + (now[k].ipv6 ? 16 : 4));
+        uint8_t* srv = out.srv.data() + s0;
+        uint8_t* glue = out.glue.data() + g0;
+        put_answer_records(out, k, now[k], srv, glue);
+      }
+    }
+    i += r.count;
+  }
+  out.srv_at.back() = static_cast<uint32_t>(srv_size);
+  out.glue_at.back() = static_cast<uint32_t>(glue_size);
+  return out;
+}
+
+// An address as the big-endian integer it is: compared in one instruction or two, where
+// std::array's operator< calls memcmp.
+template <size_t N>
+auto key_of(const std::array<uint8_t, N>& a) {
+  std::conditional_t<N == 4, uint32_t, unsigned __int128> k = 0;
+  for (size_t i = 0; i < N; ++i) {
+    k = k << 8 | a[i];
+  }
+  return k;
+}
+
+// The distinct sorted addresses of family N after a small change: those of `before` (the
+// previous list's), with `added` put in and `removed` taken out unless an instance of `now`
+// still has it. The unchanged stretches between two of these are copied whole.
+template <size_t N>
+std::vector<std::array<uint8_t, N>> merge_addresses(
+    const std::vector<std::array<uint8_t, N>>& before, std::vector<std::array<uint8_t, N>> added,
+    std::vector<std::array<uint8_t, N>> removed, const std::vector<ServedInstance>& now) {
+  using Address = std::array<uint8_t, N>;
+  auto less = [](const Address& x, const Address& y) { return key_of(x) < key_of(y); };
+  auto same = [](const Address& x, const Address& y) { return key_of(x) == key_of(y); };
+  std::sort(added.begin(), added.end(), less);
+  added.erase(std::unique(added.begin(), added.end(), same), added.end());
+  std::sort(removed.begin(), removed.end(), less);
+  removed.erase(std::unique(removed.begin(), removed.end(), same), removed.end());
+  for (size_t i = 0; i < now.size() && !removed.empty(); ++i) {
+    if (now[i].ipv6 == (N == 16)) {
+      Address a;
+      std::copy_n(now[i].address.begin(), N, a.begin());
+      auto it = std::lower_bound(removed.begin(), removed.end(), a, less);
+      if (it != removed.end() && same(*it, a)) {
+        removed.erase(it);  // still served by another instance (or the changed one)
+      }
+    }
+  }
+  // No address is in both `added` and `removed` now: each is an insertion or a removal.
+  std::vector<Address> out;
+  out.reserve(before.size() + added.size());
+  auto from = before.begin();
+  size_t add = 0;
+  size_t rm = 0;
+  while (add < added.size() || rm < removed.size()) {
+    const bool adding =
+        rm == removed.size() || (add < added.size() && less(added[add], removed[rm]));
+    const Address& x = adding ? added[add++] : removed[rm++];
+    auto at = std::lower_bound(from, before.end(), x, less);
+    out.insert(out.end(), from, at);
+    from = at != before.end() && same(*at, x) ? at + 1 : at;
+    if (adding) {
+      out.push_back(x);
+    }
+  }
+  out.insert(out.end(), from, before.end());
+  return out;
+}
+
+// Past this many blocks, or dead bytes beyond the live ones, a service's live bytes are copied
+// into one block (compact): memory and the blocks copied per publish stay bounded, and the
+// copying, linear in the service, happens once every few publishes of it.
+constexpr size_t kMaxBlocks = 8;
+// Up to this many instances rendered or dropped, a publish merges the address lists; past it
+// (a restore, a first publish) sorting them again is as cheap.
+constexpr size_t kMergeAtMost = 16;
+
+void compact(ServiceRecords& rec) {
+  const std::vector<RenderedBlock> from = std::move(rec.blocks);  // alive while copied from
+  rec.blocks.clear();
+  rec.block_bytes = 0;
+  if (rec.live_bytes == 0) {
+    return;
+  }
+  auto bytes = std::make_shared_for_overwrite<uint8_t[]>(rec.live_bytes);
+  uint8_t* p = bytes.get();
+  for (ServedInstance& s : rec.instances) {
+    const size_t srv = s.srv_rdata.size();
+    const size_t txt = s.txt_rdata.size();
+    std::memcpy(p, s.srv_rdata.data(), srv + txt);  // TXT follows SRV RDATA in every block
+    s.srv_rdata = {p, srv};
+    s.txt_rdata = {p + srv, txt};
+    s.id = {reinterpret_cast<const char*>(p) + 7, s.id.size()};
+    p += srv + txt;
+  }
+  rec.blocks.push_back({std::move(bytes), rec.live_bytes});
+  rec.block_bytes = rec.live_bytes;
+}
+
+// Assembles a service's ServiceRecords in id order from the previous one's instances (kept or
+// dropped, each exactly once) and instances rendered anew, then derives the rest from how
+// it was assembled.
+class Assembly {
+ public:
+  static constexpr size_t kNone = SIZE_MAX;
+
+  Assembly(const std::string& name, const std::vector<uint8_t>& domain_wire,
+           const ServiceRecords* previous, size_t size_hint)
+      : name_(name),
+        domain_wire_(domain_wire),
+        previous_(previous),
+        rec_(std::make_shared<ServiceRecords>()) {
+    rec_->name = name;
+    rec_->instances.reserve(size_hint);
+    if (previous != nullptr) {
+      old_ = previous->instances;
+    }
+  }
+
+  std::span<const ServedInstance> old() const { return old_; }
+
+  // Keeps old[begin, end) as they are.
+  void keep(size_t begin, size_t end) {
+    if (begin == end) {
+      return;
+    }
+    rec_->instances.insert(rec_->instances.end(), old_.begin() + static_cast<ptrdiff_t>(begin),
+                           old_.begin() + static_cast<ptrdiff_t>(end));
+    if (!runs_.empty() && runs_.back().from != Run::kFresh &&
+        runs_.back().from + runs_.back().count == begin) {
+      runs_.back().count += end - begin;
+    } else {
+      runs_.push_back({begin, end - begin});
+    }
+  }
+
+  // Old[o] is no longer served as it was.
+  void drop(size_t o) {
+    dropped_.push_back(o);
+    dropped_bytes_ += bytes_of(old_[o]);
+  }
+
+  // `id` is served as `inst` now (nullptr: not served); `before` is its index in the old
+  // list (kNone: it had none): kept when it still renders as it is, else rendered anew.
+  void serve(size_t before, const std::string& id, const Instance* inst) {
+    if (before != kNone && inst != nullptr && renders_as(old_[before], *inst)) {
+      keep(before, before + 1);
+      return;
+    }
+    if (before != kNone) {
+      drop(before);
+    }
+    if (inst != nullptr) {
+      const size_t srv = srv_size(name_, id, domain_wire_);
+      const size_t bytes = srv + txt_size(inst->meta);
+      fresh_.push_back({rec_->instances.size(), &id, inst, bytes});
+      fresh_bytes_ += bytes;
+      rec_->instances.emplace_back();  // rendered in finish(), into one block
+      if (!runs_.empty() && runs_.back().from == Run::kFresh) {
+        ++runs_.back().count;
+      } else {
+        runs_.push_back({Run::kFresh, 1});
+      }
+    }
+  }
+
+  std::shared_ptr<const ServiceRecords> finish() {
+    ServiceRecords& rec = *rec_;
+    // Bytes: the previous blocks while any instance still points into them, plus one new
+    // block for the fresh ones.
+    if (std::any_of(runs_.begin(), runs_.end(),
+                    [](const Run& r) { return r.from != Run::kFresh; })) {
+      rec.blocks = previous_->blocks;
+      rec.block_bytes = previous_->block_bytes;
+    }
+    if (!fresh_.empty()) {
+      auto bytes = std::make_shared_for_overwrite<uint8_t[]>(fresh_bytes_);
+      uint8_t* p = bytes.get();
+      for (const Fresh& f : fresh_) {
+        rec.instances[f.at] = render_instance(p, name_, *f.id, *f.inst, domain_wire_);
+        p += f.bytes;
+      }
+      rec.blocks.push_back({std::move(bytes), fresh_bytes_});
+      rec.block_bytes += fresh_bytes_;
+    }
+    rec.live_bytes =
+        (previous_ != nullptr ? previous_->live_bytes : 0) - dropped_bytes_ + fresh_bytes_;
+    if (rec.blocks.size() > kMaxBlocks || rec.block_bytes > 2 * rec.live_bytes) {
+      compact(rec);
+    }
+
+    if (previous_ != nullptr && fresh_.size() + dropped_.size() <= kMergeAtMost) {
+      rec.a =
+          merge_addresses<4>(previous_->a, addresses<4>(false), addresses<4>(true), rec.instances);
+      rec.aaaa = merge_addresses<16>(previous_->aaaa, addresses<16>(false), addresses<16>(true),
+                                     rec.instances);
+    } else {
+      rec.a = distinct_addresses<4>(rec.instances);
+      rec.aaaa = distinct_addresses<16>(rec.instances);
+    }
+
+    for (size_t p = 0; p < 2; ++p) {
+      const bool udp = p == 1;
+      // Splice when the previous answer held every old instance and each fresh one
+      // has this protocol too; else (rarely: mixed protocols) render it whole.
+      const bool old_all = !old_.empty() && previous_->srv_answer[p].count() == old_.size();
+      const bool fresh_all = std::all_of(fresh_.begin(), fresh_.end(), [&](const Fresh& f) {
+        return rec.instances[f.at].udp == udp;
+      });
+      if (old_all && fresh_all && !rec.instances.empty()) {
+        rec.srv_answer[p] = splice_srv_answer(previous_->srv_answer[p], runs_, rec.instances);
+      } else {
+        rec.srv_answer[p] = render_srv_answer(rec.instances, udp);
+      }
+    }
+    return std::move(rec_);
+  }
+
+ private:
+  struct Fresh {
+    size_t at;  // in rec_->instances
+    const std::string* id;
+    const Instance* inst;
+    size_t bytes;  // SRV plus TXT RDATA
+  };
+
+  // The addresses of family N of the fresh instances, or (`of_dropped`) of the dropped ones.
+  template <size_t N>
+  std::vector<std::array<uint8_t, N>> addresses(bool of_dropped) const {
+    std::vector<std::array<uint8_t, N>> out;
+    auto add = [&](const ServedInstance& s) {
+      if (s.ipv6 == (N == 16)) {
+        std::copy_n(s.address.begin(), N, out.emplace_back().begin());
+      }
+    };
+    if (of_dropped) {
+      for (size_t o : dropped_) {
+        add(old_[o]);
+      }
+    } else {
+      for (const Fresh& f : fresh_) {
+        add(rec_->instances[f.at]);
+      }
+    }
+    return out;
+  }
+
+  const std::string& name_;
+  const std::vector<uint8_t>& domain_wire_;
+  const ServiceRecords* previous_;
+  std::shared_ptr<ServiceRecords> rec_;
+  std::span<const ServedInstance> old_;
+  std::vector<Run> runs_;
+  std::vector<Fresh> fresh_;
+  std::vector<size_t> dropped_;  // indices in old_
+  size_t fresh_bytes_ = 0;
+  size_t dropped_bytes_ = 0;
+};
 }  // namespace
 
 std::optional<std::vector<uint8_t>> domain_to_wire(std::string_view domain) {
@@ -224,54 +547,43 @@ std::shared_ptr<const ServiceRecords> render_service(const std::string& name,
                                                      const std::vector<uint8_t>& domain_wire,
                                                      const ServiceRecords* previous,
                                                      const std::vector<std::string>* changed) {
-  auto rec = std::make_shared<ServiceRecords>();
-  rec->name = name;
-  std::span<const ServedInstance> old;
-  if (previous != nullptr) {
-    old = previous->instances;
-  }
-  // `inst` as served now: `before` (its entry in the previous snapshot, or nullptr) when
-  // that still renders as it is, else rendered anew.
-  auto serve = [&](const std::string& id, const Instance& inst, const ServedInstance* before) {
-    if (before != nullptr && renders_as(*before, inst)) {
-      rec->instances.push_back(*before);
-    } else {
-      rec->instances.push_back(render_instance(name, id, inst, domain_wire));
-    }
-  };
-  size_t o = 0;
+  constexpr size_t kNone = Assembly::kNone;
   if (previous != nullptr && changed != nullptr) {
-    // Everything but `changed` is as it was: merge the two sorted lists.
-    rec->instances.reserve(old.size() + changed->size());
+    // Everything but `changed` is as it was: the old instances between two changed ids are
+    // found by binary search and kept as one run.
+    Assembly out(name, domain_wire, previous, previous->instances.size() + changed->size());
+    std::span<const ServedInstance> old = out.old();
+    size_t o = 0;
     for (const std::string& id : *changed) {
-      while (o < old.size() && old[o].id < std::string_view(id)) {
-        rec->instances.push_back(old[o++]);
-      }
-      const ServedInstance* before = o < old.size() && old[o].id == id ? &old[o++] : nullptr;
+      auto at = std::partition_point(old.begin() + static_cast<ptrdiff_t>(o), old.end(),
+                                     [&](const ServedInstance& s) { return s.id < id; });
+      out.keep(o, static_cast<size_t>(at - old.begin()));
+      o = static_cast<size_t>(at - old.begin());
       auto it = service.find(id);
-      if (it != service.end() && is_served(it->second.status)) {
-        serve(id, it->second, before);
-      }
+      const bool served = it != service.end() && is_served(it->second.status);
+      out.serve(o < old.size() && old[o].id == id ? o++ : kNone, id,
+                served ? &it->second : nullptr);
     }
-    rec->instances.insert(rec->instances.end(), old.begin() + static_cast<ptrdiff_t>(o), old.end());
-  } else {
-    // Both lists are sorted by id: walk them together.
-    rec->instances.reserve(service.size());
-    for (const auto& [id, inst] : service) {  // std::map: already sorted by id
-      if (!is_served(inst.status)) {
-        continue;
-      }
-      while (o < old.size() && old[o].id < std::string_view(id)) {
-        ++o;
-      }
-      serve(id, inst, o < old.size() && old[o].id == id ? &old[o] : nullptr);
-    }
+    out.keep(o, old.size());
+    return out.finish();
   }
-  rec->a = distinct_addresses<4>(rec->instances);
-  rec->aaaa = distinct_addresses<16>(rec->instances);
-  rec->srv_answer[0] = render_srv_answer(rec->instances, false);
-  rec->srv_answer[1] = render_srv_answer(rec->instances, true);
-  return rec;
+  // Both lists are sorted by id (std::map): walk them together.
+  Assembly out(name, domain_wire, previous, service.size());
+  std::span<const ServedInstance> old = out.old();
+  size_t o = 0;
+  for (const auto& [id, inst] : service) {
+    if (!is_served(inst.status)) {
+      continue;
+    }
+    while (o < old.size() && old[o].id < std::string_view(id)) {
+      out.drop(o++);
+    }
+    out.serve(o < old.size() && old[o].id == id ? o++ : kNone, id, &inst);
+  }
+  while (o < old.size()) {
+    out.drop(o++);
+  }
+  return out.finish();
 }
 
 Apex render_apex(const ZoneConfig& zone, const std::vector<uint8_t>& domain_wire, uint64_t index) {

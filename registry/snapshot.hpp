@@ -19,8 +19,9 @@
 namespace srvd::registry {
 
 /// One instance that DNS serves (its status is healthy or warning). A publish renders only the
-/// instances that changed: an unchanged one is copied from the previous snapshot, and its bytes
-/// (`rdata`) are shared, so freeing a snapshot drops references rather than small buffers.
+/// instances that changed: an unchanged one is copied from the previous snapshot. It owns
+/// nothing (its bytes live in its service's `blocks`), so copying or freeing a list of them is
+/// a memcpy or nothing, not a reference count per instance.
 struct ServedInstance {
   std::string_view id;  ///< lowercase label, inside srv_rdata
   bool ipv6 = false;
@@ -33,10 +34,15 @@ struct ServedInstance {
   /// `<id>.<service>.<domain>.` as uncompressed lowercase wire (RFC 2782).
   std::span<const uint8_t> srv_rdata;
   /// TXT RDATA ready to copy: the instance's meta as "key=value" character-strings,
-  /// sorted by key; a single empty string when it has no meta (RFC 1035 §3.3.14).
+  /// sorted by key; a single empty string when it has no meta (RFC 1035 §3.3.14). It follows
+  /// srv_rdata directly, in the same block.
   std::span<const uint8_t> txt_rdata;
-  /// Owns the bytes of id, srv_rdata and txt_rdata: one allocation, SRV then TXT RDATA.
-  std::shared_ptr<const uint8_t[]> rdata;
+};
+
+/// Bytes that ServedInstances point into: the instances rendered by one publish of a service.
+struct RenderedBlock {
+  std::shared_ptr<const uint8_t[]> bytes;
+  size_t size = 0;
 };
 
 /// The whole answer to `_<service>._tcp|_udp SRV`, prerendered (render.cpp) so that a query
@@ -62,6 +68,13 @@ struct ServiceRecords {
   std::vector<std::array<uint8_t, 4>> a;   ///< distinct IPv4 addresses of `instances`, sorted
   std::vector<std::array<uint8_t, 16>> aaaa;  ///< distinct IPv6 addresses, sorted
   std::array<SrvAnswer, 2> srv_answer;     ///< [0] under _tcp, [1] under _udp (see SrvAnswer)
+  /// Own the bytes of `instances` (id, srv_rdata, txt_rdata): one block per publish that
+  /// rendered some, shared with the snapshots before and after. Some bytes may be dead (their
+  /// instance changed); render.cpp copies the live ones into one block when there are too
+  /// many blocks or dead bytes, so both stay bounded.
+  std::vector<RenderedBlock> blocks;
+  size_t block_bytes = 0;  ///< the sum of the blocks' sizes
+  size_t live_bytes = 0;   ///< the bytes `instances` use: SRV plus TXT RDATA of each
 
   /// The served instance with this lowercase id, or nullptr.
   const ServedInstance* find(std::string_view id) const;
