@@ -54,8 +54,11 @@ def ask(port, questions, host="127.0.0.1"):
             cur["aa"] = " aa" in line.split(";")[2]
         elif line.startswith(";; ") and line.rstrip().endswith("SECTION:"):
             section = line[3:].split()[0]
-        elif section == "QUESTION" and line.startswith(";") and line.strip() != ";":
-            name, _cls, qtype = line[1:].split()
+        elif section == "QUESTION" and line.startswith(";") and not line.startswith(";;") \
+                and line.strip() != ";":
+            # ";;" lines here are dig's own (";; communications error ...", a timeout after an
+            # answer with no other section): that question is then simply not answered.
+            name, _cls, qtype = line[1:].split()[:3]
             out[(name.lower(), qtype.upper())] = cur
         elif section in SECTIONS and line.strip() and not line.startswith(";"):
             owner, ttl, cls, rtype, *rdata = line.split()
