@@ -3,19 +3,11 @@
 
 #include "registry/registry.hpp"
 #include "registry/render.hpp"
+#include "test_registry_support.hpp"
 
 using namespace srvd::registry;
 
 namespace {
-
-Instance make(std::string service, std::string id, std::string addr, uint16_t port) {
-  Instance i;
-  i.service = std::move(service);
-  i.id = std::move(id);
-  i.address = *parse_address(addr);
-  i.port = port;
-  return i;
-}
 
 const Applied& applied(const Result<Applied>& r) {
   REQUIRE(std::holds_alternative<Applied>(r));
