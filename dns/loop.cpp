@@ -1,22 +1,14 @@
-// loop.cpp -- a DNS thread's life: open sockets, serve, swap snapshots (RCU-style), close.
+// loop.cpp -- a DNS thread's life: open sockets, serve, close.
 #include "dns/loop.hpp"
 
 #include <unistd.h>
 
 #include <system_error>
-#include <utility>
 
 namespace srvd::dns {
 
-DnsLoop::DnsLoop(const LoopOptions& options, std::shared_ptr<const registry::Snapshot> initial,
-                 const std::function<void()>& on_applied)
-    : state_(std::make_unique<LoopState>(options)),
-      udp_(*state_),
-      tcp_(*state_),
-      on_applied_(on_applied) {
-  applied_.store(initial ? initial->index() : 0, std::memory_order_release);
-  state_->current = std::move(initial);
-}
+DnsLoop::DnsLoop(const LoopOptions& options, SnapshotBoard& board, size_t reader)
+    : state_(std::make_unique<LoopState>(options, board, reader)), udp_(*state_), tcp_(*state_) {}
 
 DnsLoop::~DnsLoop() {
   request_stop();
@@ -69,24 +61,8 @@ bool DnsLoop::run() {
   return true;
 }
 
-void DnsLoop::publish(std::shared_ptr<const registry::Snapshot> snapshot) {
-  // Declared before the lock, so released after it, here on the publishing thread: a
-  // snapshot this loop never applied, and the one it retired at its last swap.
-  std::shared_ptr<const registry::Snapshot> unapplied;
-  std::shared_ptr<const registry::Snapshot> retired;
-  {
-    std::lock_guard lock(mu_);
-    unapplied = std::exchange(pending_, std::move(snapshot));
-    retired = std::move(retired_);
-  }
-  wake();
-}
-
 void DnsLoop::request_stop() {
-  {
-    std::lock_guard lock(mu_);
-    stop_requested_ = true;
-  }
+  stop_requested_.store(true);
   wake();
 }
 
@@ -109,31 +85,7 @@ void DnsLoop::join() {
 
 void DnsLoop::on_async(uv_async_t* h) noexcept {
   auto* self = static_cast<DnsLoop*>(h->data);
-  bool swapped = false;
-  bool stop = false;
-  {
-    std::lock_guard lock(self->mu_);
-    stop = self->stop_requested_;
-    if (self->pending_) {
-      // Queries read state_->current without atomics: this callback runs on the loop thread,
-      // between packets. The old snapshot is not released here but parked in retired_ for
-      // the next publish() to release on the control thread: dropping it may free the
-      // shards and services it alone held (allocated on the control thread), and those
-      // frees and refcount decrements would otherwise land on a DNS thread once per change.
-      // retired_ is empty here: every swap consumes a publish(), which empties it.
-      self->retired_ = std::exchange(self->state_->current, std::move(self->pending_));
-      swapped = true;
-    }
-  }
-  if (swapped) {
-    // seq_cst: Server compares every loop's index after its own store (dns/server.cpp), and
-    // of two loops storing at once at least one must see the other's store.
-    self->applied_.store(self->state_->current->index(), std::memory_order_seq_cst);
-    if (self->on_applied_) {
-      self->on_applied_();
-    }
-  }
-  if (stop) {
+  if (self->stop_requested_.load()) {
     self->close_handles();
   }
 }

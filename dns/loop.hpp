@@ -1,33 +1,28 @@
-// loop.hpp -- one DNS thread: its libuv loop, its UDP and TCP listeners, its snapshot swap.
+// loop.hpp -- one DNS thread: its libuv loop, its UDP and TCP listeners.
 #pragma once
 
 #include <uv.h>
 
 #include <atomic>
-#include <cstdint>
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include "dns/forwarder.hpp"
 #include "dns/loop_state.hpp"
+#include "dns/snapshot_board.hpp"
 #include "dns/tcp_listener.hpp"
 #include "dns/udp_listener.hpp"
-#include "registry/snapshot.hpp"
 
 namespace srvd::dns {
 
 /// A DNS loop. Lifecycle: open() on the creating thread, then run() starts the thread;
-/// publish() and request_stop() may be called from any thread; join() waits for the
-/// thread, which has closed every handle and the loop by then. If open() fails, call
-/// join() to close what was opened. Non-copyable, non-movable (libuv holds `this`).
+/// request_stop() may be called from any thread; join() waits for the thread, which has
+/// closed every handle and the loop by then. If open() fails, call join() to close what was
+/// opened. Non-copyable, non-movable (libuv holds `this`).
 class DnsLoop {
  public:
-  /// `on_applied` must outlive the loop; it runs on the loop thread after each swap, once
-  /// applied_index() returns the new index.
-  DnsLoop(const LoopOptions& options, std::shared_ptr<const registry::Snapshot> initial,
-          const std::function<void()>& on_applied);
+  /// Answers from `board` (which must outlive the loop) as its reader `reader`.
+  DnsLoop(const LoopOptions& options, SnapshotBoard& board, size_t reader);
   DnsLoop(const DnsLoop&) = delete;
   DnsLoop& operator=(const DnsLoop&) = delete;
   ~DnsLoop();
@@ -37,17 +32,10 @@ class DnsLoop {
   int open(int udp_fd, int tcp_fd);
   /// Starts the thread. Returns false if it could not be created.
   bool run();
-  /// Stores `snapshot` as the latest and wakes the loop (uv_async_send coalesces; the slot
-  /// always holds the newest, so nothing is lost). Releases, on the calling thread, the
-  /// snapshot the loop retired at its last swap and any pending one it never applied.
-  void publish(std::shared_ptr<const registry::Snapshot> snapshot);
   /// Asks the loop to close its handles and end; returns at once.
   void request_stop();
   /// Waits for the thread (or, if it never ran, closes the loop here). Idempotent.
   void join();
-  /// The index of the snapshot this loop serves now.
-  uint64_t applied_index() const { return applied_.load(std::memory_order_seq_cst); }
-
   /// Counters and limits, for tests and metrics; read only after join() or on the loop.
   const LoopState& state() const { return *state_; }
 
@@ -61,18 +49,11 @@ class DnsLoop {
   UdpListener udp_;
   TcpListener tcp_;
   std::unique_ptr<Forwarder> forwarder_;  // with --upstream only
-  uv_async_t async_{};
+  uv_async_t async_{};                    ///< request_stop()'s wake-up
   bool loop_initialized_ = false;
   bool async_initialized_ = false;
   std::thread thread_;
-  const std::function<void()>& on_applied_;
-
-  std::mutex mu_;  // guards pending_, retired_ and stop_requested_
-  std::shared_ptr<const registry::Snapshot> pending_;
-  /// The snapshot the last swap replaced, left for publish() to release (off this thread).
-  std::shared_ptr<const registry::Snapshot> retired_;
-  bool stop_requested_ = false;
-  std::atomic<uint64_t> applied_{0};
+  std::atomic<bool> stop_requested_{false};
 };
 
 }  // namespace srvd::dns

@@ -11,6 +11,7 @@
 
 #include "dns/handler.hpp"
 #include "dns/server.hpp"
+#include "dns/snapshot_board.hpp"
 #include "dns/wire.hpp"
 #include "registry/snapshot.hpp"
 
@@ -21,7 +22,8 @@ class Forwarder;
 /// Owned by one loop and touched only on its thread. The buffers are reused for every packet
 /// (STYLE §10), so the hot path never allocates.
 struct LoopState {
-  explicit LoopState(const LoopOptions& opts) : options(opts) {
+  LoopState(const LoopOptions& opts, SnapshotBoard& snapshots, size_t reader)
+      : options(opts), board(snapshots), board_reader(reader) {
     ctx.edns_payload = opts.edns_payload;
     // Loops draw different SRV selections, and restarts do not replay them.
     ctx.sampler.reseed(uv_hrtime() ^ reinterpret_cast<uintptr_t>(this));
@@ -31,9 +33,9 @@ struct LoopState {
 
   uv_loop_t loop{};
   LoopOptions options;
-  /// The snapshot queries read; swapped only by the loop's async callback. May be null
-  /// before the first snapshot, in which case queries are dropped.
-  std::shared_ptr<const registry::Snapshot> current;
+  /// Where queries find the latest snapshot (this loop is reader `board_reader`).
+  SnapshotBoard& board;
+  size_t board_reader;
   QueryContext ctx;
   uint64_t tcp_accepted = 0;
   uint64_t tcp_rejected = 0;  ///< connections closed at once because of the cap
@@ -58,17 +60,22 @@ struct LoopState {
 
   std::span<uint8_t> response_body() { return std::span(response).subspan(2); }
 
-  /// Runs the pipeline on `in` with the current snapshot; 0 when there is nothing to send.
+  /// The latest snapshot, or null before the first one (queries are then dropped). Read it
+  /// after the query arrived, so a query sent after a publish returned sees that publish.
+  const registry::Snapshot* snapshot() noexcept { return board.read(board_reader); }
+
+  /// Runs the pipeline on `in` with the latest snapshot; 0 when there is nothing to send.
   size_t answer(std::span<const uint8_t> in, Transport transport) {
     return answer_into(in, transport, response_body());
   }
   /// The same, encoding into `out` (at most `out.size()` bytes).
   size_t answer_into(std::span<const uint8_t> in, Transport transport, std::span<uint8_t> out) {
-    if (!current) {
+    const registry::Snapshot* s = snapshot();
+    if (s == nullptr) {
       ++ctx.counters.dropped;
       return 0;
     }
-    return handle_query(*current, in, out, transport, ctx);
+    return handle_query(*s, in, out, transport, ctx);
   }
 };
 

@@ -4,7 +4,6 @@
 #include <sys/socket.h>
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,20 +33,19 @@ struct ServerConfig {
 class Server {
  public:
   /// Binds UDP and TCP on the same port (when port is 0, one free for both) and starts the
-  /// threads, each serving `initial` until the next publish(). `on_applied` runs on a DNS
-  /// thread each time applied_index() advances -- once per advance, on the loop whose swap
-  /// made every loop serve the new index -- so it must be thread-safe (e.g. uv_async_send).
-  /// Returns nullptr and sets `error` when a socket cannot be bound.
+  /// threads, each serving `initial` until the next publish(). Returns nullptr and sets
+  /// `error` when a socket cannot be bound.
   static std::unique_ptr<Server> start(const ServerConfig& config,
                                        std::shared_ptr<const registry::Snapshot> initial,
-                                       std::function<void()> on_applied, std::string& error);
+                                       std::string& error);
   virtual ~Server() = default;
 
   /// The bound port (same for UDP and TCP).
   virtual uint16_t port() const = 0;
-  /// Hands every loop the latest snapshot; loops swap it in at their next turn.
+  /// Makes `snapshot` the one every loop answers from: any query received after this returns
+  /// is answered from it or a newer one (SnapshotBoard). Publishes are serialized.
   virtual void publish(std::shared_ptr<const registry::Snapshot> snapshot) = 0;
-  /// The smallest snapshot index that every loop is serving now.
+  /// The index of the snapshot last published: what every query received from now on sees.
   virtual uint64_t applied_index() const = 0;
   /// Stops the loops, closes the sockets and joins the threads. Idempotent.
   virtual void stop() = 0;

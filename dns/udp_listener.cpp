@@ -105,8 +105,8 @@ void UdpListener::drain() {
 
 void UdpListener::answer(size_t count) {
   Batch& b = *batch_;
-  // Read once per batch: only the loop's async callback swaps it, never during this call.
-  const registry::Snapshot* snapshot = state_.current.get();
+  // Read once per batch, after recvmmsg: every datagram in it arrived before this read.
+  const registry::Snapshot* snapshot = state_.snapshot();
   const size_t largest = std::max<size_t>(state_.ctx.edns_payload, kClassicUdpPayload);
   size_t used = 0;
   size_t ready = 0;

@@ -122,14 +122,15 @@ void Publisher::publish() {
     auto snapshot = registry_.publish();
     const uint64_t index = snapshot->index();
     dns_->publish(std::move(snapshot));
-    const int64_t end = steady_ns();
-    const auto took = static_cast<uint64_t>(end - start);
+    const auto took = static_cast<uint64_t>(steady_ns() - start);
     publish_ns_ += took;
     ++publishes_;
     publish_max_ns_ = std::max(publish_max_ns_, took);
-    if (unacked_index_ == 0) {
-      unacked_index_ = index;
-      unacked_since_ns_ = end;
+    // Not answered here: publish() runs inside Durability's turn too, between taking a batch
+    // and handing it to the store. Durable writes need no wake-up: Durability answers them
+    // when their batch is saved, by then visible.
+    if (!waiting_.empty() && waiting_.begin()->first <= index) {
+      uv_async_send(&ack_);
     }
   }
 }
@@ -144,9 +145,6 @@ void Publisher::append_metrics(std::string& out) const {
                 "# TYPE srvd_publish_max_seconds gauge\nsrvd_publish_max_seconds %.9f\n",
                 static_cast<double>(publish_max_ns_) / 1e9);
   out += buf;
-  append_summary(out, "srvd_publish_visible_seconds",
-                 "From handing a snapshot to the DNS loops until all of them serve it.",
-                 visible_ns_, visibles_);
   std::snprintf(buf, sizeof buf,
                 "# HELP srvd_publish_held_total Loop turns whose changes waited for the next "
                 "store batch instead of a publish of their own.\n"
@@ -159,12 +157,7 @@ void Publisher::on_ack() {
   if (dns_ == nullptr) {
     return;
   }
-  uint64_t applied = dns_->applied_index();
-  if (unacked_index_ != 0 && applied >= unacked_index_) {
-    visible_ns_ += static_cast<uint64_t>(steady_ns() - unacked_since_ns_);
-    ++visibles_;
-    unacked_index_ = 0;
-  }
+  const uint64_t applied = dns_->applied_index();
   // Take the ready ones out first: a callback may add waiters (a reply that starts a write).
   std::vector<std::function<void()>> ready;
   auto end = waiting_.upper_bound(applied);

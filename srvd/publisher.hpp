@@ -1,4 +1,5 @@
-// publisher.hpp -- carries registry changes to the DNS loops and tells the API when they serve them.
+// publisher.hpp -- carries registry changes to the DNS loops and tells the API when they serve
+// them.
 #pragma once
 
 #include <uv.h>
@@ -16,8 +17,9 @@
 namespace srvd {
 
 /// Lives on the control loop. Once per loop turn (uv_prepare, so every write made during the
-/// turn shares one snapshot) it publishes the registry if it changed; DNS loops acknowledge
-/// each swap through `ack_`, and writes waiting for that index are then answered.
+/// turn shares one snapshot) it publishes the registry if it changed. DNS serves a snapshot as
+/// soon as it is published (dns::SnapshotBoard), so writes waiting for its index are answered
+/// then, on the next turn (`ack_`).
 /// While held (a store batch is being saved, see Durability) changes wait, up to
 /// kMaxHoldMs, to be published with the next batch: a write made during a save is answered
 /// only after the next batch is durable anyway, so publishing it sooner would only cost
@@ -30,8 +32,6 @@ class Publisher final : public api::Visibility {
 
   /// Starts publishing to `dns`, which must outlive close().
   void attach(dns::Server* dns) { dns_ = dns; }
-  /// Thread-safe: the DNS side calls it when every loop serves a newer snapshot.
-  void notify_applied() { uv_async_send(&ack_); }
   /// Publishes now if the registry changed (a store batch is handed over: DNS gets it while
   /// the store saves it).
   void publish_now();
@@ -45,8 +45,7 @@ class Publisher final : public api::Visibility {
   void when_visible(uint64_t index, std::function<void()> then) override;
   void when_visible_within(uint64_t index, uint64_t timeout_ms,
                            std::function<void()> then) override;
-  /// srvd_publish_seconds (Registry::publish and the hand-over to the DNS loops),
-  /// srvd_publish_visible_seconds (from the hand-over until every DNS loop serves it) and
+  /// srvd_publish_seconds (Registry::publish and the hand-over to the DNS loops) and
   /// srvd_publish_held_total (turns whose changes waited for the next batch).
   void append_metrics(std::string& out) const override;
   /// Closes the handles; the owner must keep this alive until the loop has run once more.
@@ -77,12 +76,8 @@ class Publisher final : public api::Visibility {
   /// not index order. Equal indexes keep arrival order.
   Waiting waiting_;
 
-  /// Sum (ns) and count of publishes, and the longest; the oldest publish not yet acknowledged
-  /// by every DNS loop (index 0: none) and the sum (ns) and count of those acknowledgements.
+  /// Sum (ns) and count of publishes, and the longest.
   uint64_t publish_ns_ = 0, publishes_ = 0, publish_max_ns_ = 0;
-  uint64_t unacked_index_ = 0;
-  int64_t unacked_since_ns_ = 0;
-  uint64_t visible_ns_ = 0, visibles_ = 0;
   uint64_t held_turns_ = 0;
 };
 

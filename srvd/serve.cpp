@@ -202,8 +202,7 @@ int serve(const ServeConfig& config) {
   parts.expiry = &expiry;
   services.apply(*registry);  // after the check runner is set, so file checks start at once
 
-  auto dns = dns::Server::start(dns_config, registry->publish(),
-                                [&publisher] { publisher.notify_applied(); }, error);
+  auto dns = dns::Server::start(dns_config, registry->publish(), error);
   if (!dns) {
     std::fprintf(stderr, "srvd: DNS on %s: %s\n", config.dns.c_str(), error.c_str());
     return stop_early();

@@ -180,9 +180,9 @@ TEST_CASE("alloc: static zones and the forwarding hook allocate nothing", "[dns]
 }
 
 TEST_CASE("alloc: a UDP batch, received, answered and sent, allocates nothing", "[dns][alloc]") {
-  auto state = std::make_unique<LoopState>(LoopOptions{});
+  SnapshotBoard board(demo_snapshot(), 1);
+  auto state = std::make_unique<LoopState>(LoopOptions{}, board, 0);
   REQUIRE(uv_loop_init(&state->loop) == 0);
-  state->current = demo_snapshot();
   uint16_t port = 0;
   std::string error;
   auto pairs = bind_socket_pairs(loopback(0), 1, port, error);

@@ -85,7 +85,7 @@ TEST_CASE("forwarder: only the upstream's own answer is relayed, with the client
   config.loop.upstreams = {loopback(upstream.port())};
   config.loop.upstream_timeout_ms = 2000;
   std::string error;
-  auto server = Server::start(config, demo_snapshot(), nullptr, error);
+  auto server = Server::start(config, demo_snapshot(), error);
   REQUIRE(server);
 
   Udp client;
@@ -129,7 +129,7 @@ TEST_CASE("forwarder: an upstream that never answers gives SERVFAIL", "[dns][for
   config.loop.upstreams = {loopback(silent.port())};
   config.loop.upstream_timeout_ms = 200;
   std::string error;
-  auto server = Server::start(config, demo_snapshot(), nullptr, error);
+  auto server = Server::start(config, demo_snapshot(), error);
   REQUIRE(server);
 
   Udp client;

@@ -102,8 +102,8 @@ TEST_CASE("udp: a backlog from many clients is answered in batches, each to its 
   // Room for the whole backlog before the loop reads any of it (capped by rmem_max).
   int rcvbuf = 4 << 20;
   setsockopt(pairs[0].udp.get(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-  std::function<void()> on_applied = [] {};
-  DnsLoop loop(options, demo_snapshot(), on_applied);
+  SnapshotBoard board(demo_snapshot(), 1);
+  DnsLoop loop(options, board, 0);
   REQUIRE(loop.open(pairs[0].udp.release(), pairs[0].tcp.release()) == 0);
 
   // 50 source ports × 4 queries, all queued before the loop runs: more than kMaxRounds full
@@ -185,8 +185,8 @@ TEST_CASE("udp: a loop whose thread is not running keeps a backlog of 2,000 quer
   CHECK(granted >= 2 * kUdpReceiveBuffer);
 
   LoopOptions options;
-  std::function<void()> on_applied = [] {};
-  DnsLoop loop(options, demo_snapshot(), on_applied);
+  SnapshotBoard board(demo_snapshot(), 1);
+  DnsLoop loop(options, board, 0);
   REQUIRE(loop.open(pairs[0].udp.release(), pairs[0].tcp.release()) == 0);
 
   constexpr int kQueries = 2000;
