@@ -31,8 +31,11 @@ namespace srvd::store {
 /// Checkpoints are this thread's too, never part of a commit: SQLite's automatic checkpoint
 /// (every 1,000 WAL pages, inside the COMMIT that crosses the line) is off, and once the WAL
 /// holds kCheckpointFrames pages, a passive checkpoint runs right after a batch's result has
-/// been handed back, so no write waits for it. A larger WAL also lets a checkpoint copy a
-/// page rewritten by many batches once.
+/// been handed back, so no write waits for it. The WAL then starts over from its beginning,
+/// overwriting blocks the file already has: appending to a growing file made each commit's
+/// fdatasync also write the inode and allocation metadata, ~180 instead of ~100 us of kernel
+/// CPU per commit on the benchmark VM (bench/RESULTS.md), so the WAL is kept small enough
+/// that a restarted srvd is past its growing phase within a second of writes.
 ///
 /// Each change appends a row to the instances log (RowIndex), so a batch dirties the pages at
 /// the table's end, not one page per change. Rows that no longer count are deleted by this
@@ -41,7 +44,7 @@ namespace srvd::store {
 /// live rows, and a page holding many dead rows is rewritten once for all of them.
 class SqliteWriter {
  public:
-  static constexpr int kCheckpointFrames = 8192;  ///< 32 MiB of 4 KiB pages
+  static constexpr int kCheckpointFrames = 1024;  ///< 4 MiB of 4 KiB pages
   static constexpr size_t kCompactMin = 4096;
   static constexpr size_t kCompactRows = 2048;
 

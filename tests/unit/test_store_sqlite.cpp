@@ -543,6 +543,32 @@ TEST_CASE("sqlite store: rows that no longer count are deleted, and removals sta
   }
 }
 
+TEST_CASE("sqlite store: the WAL is written over from its start, so its file stays small",
+          "[sqlite]") {
+  // Appending to a growing WAL costs every commit's fdatasync an inode and metadata write
+  // (sqlite_writer.hpp); once checkpointed, the WAL must be reused from its first frame.
+  TempDir dir;
+  Loop l;
+  Loaded loaded;
+  auto s = open_ok(l, dir, loaded);
+  const auto wal_limit = static_cast<uintmax_t>(store::SqliteWriter::kCheckpointFrames + 64) *
+                         (4096 + 24) + 32;  // frames of 4 KiB pages, 24-byte headers
+  uintmax_t largest = 0;
+  for (int b = 0; b < 250; ++b) {
+    std::vector<StoredChange> batch;
+    for (int n = 0; n < 200; ++n) {  // all live: nothing to compact
+      batch.push_back(put(make_instance("web", "b" + std::to_string(b) + "-" + std::to_string(n))));
+    }
+    REQUIRE(save_wait(l, *s, std::move(batch), static_cast<uint64_t>(b + 1)).empty());
+    largest = std::max(largest, fs::file_size(dir.db() + "-wal"));
+  }
+  CHECK(largest <= wal_limit);
+  // More went through the WAL than it could hold without starting over.
+  CHECK(fs::file_size(dir.db()) > 2 * wal_limit);
+  s->close();
+  CHECK(reopen(dir).instances().size() == 250 * 200);
+}
+
 TEST_CASE("sqlite store: a corrupted database is refused untouched", "[sqlite]") {
   TempDir dir;
   {
