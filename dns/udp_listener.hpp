@@ -28,7 +28,7 @@ class UdpListener {
   static constexpr size_t kArenaSize = 65536;  ///< answers of one batch, packed
   /// A batch of at least this many that emptied the socket means queries are streaming in:
   /// wait kLingerNs and read again instead of going back to epoll (see lingers_after).
-  static constexpr size_t kLingerMin = 8;
+  static constexpr size_t kLingerMin = 4;
   static constexpr long kLingerNs = 30'000;  ///< plus the thread's timer slack (50 µs default)
 
   /// Whether drain() waits kLingerNs and reads again after a batch of `got` datagrams that
