@@ -15,16 +15,31 @@ namespace srvd::dns {
 
 /// Owns a bound UDP socket and the uv_poll_t that watches it. Each wakeup reads up to
 /// kBatch datagrams with one recvmmsg, answers them into a packed per-listener arena and
-/// sends the answers with one sendmmsg (NSD's and Knot's UDP loop): two syscalls per batch
-/// instead of two per query, which libuv's uv_udp_t (one recvmsg and one sendmsg per
-/// datagram, in 1.44) cannot do. Long-lived: it outlives the final uv_run of its loop, whose
-/// close callback closes the socket (STYLE §8). Loop thread only; non-copyable.
+/// sends the answers with one sendmmsg (Knot's UDP loop): two syscalls per batch instead of
+/// two per query, which libuv's uv_udp_t (one recvmsg and one sendmsg per datagram, in 1.44)
+/// cannot do. Under a stream of queries it lingers briefly between batches instead of
+/// waiting in epoll (lingers_after). Long-lived: it outlives the final uv_run of its loop,
+/// whose close callback closes the socket (STYLE §8). Loop thread only; non-copyable.
 class UdpListener {
  public:
   static constexpr size_t kBatch = 32;         ///< datagrams per recvmmsg/sendmmsg
-  static constexpr size_t kMaxRounds = 4;      ///< full batches read per wakeup, then yield
+  static constexpr size_t kMaxRounds = 4;      ///< reads per wakeup (full batches, lingers)
   static constexpr size_t kMaxQuery = 4096;    ///< larger datagrams are dropped (counted)
   static constexpr size_t kArenaSize = 65536;  ///< answers of one batch, packed
+  /// A batch of at least this many that emptied the socket means queries are streaming in:
+  /// wait kLingerNs and read again instead of going back to epoll (see lingers_after).
+  static constexpr size_t kLingerMin = 4;
+  static constexpr long kLingerNs = 30'000;  ///< plus the thread's timer slack (50 µs default)
+
+  /// Whether drain() waits kLingerNs and reads again after a batch of `got` datagrams that
+  /// emptied the socket, rather than sleeping in epoll until the next query arrives. Asleep in
+  /// epoll, the next datagram must wake this thread from the sender's sendto(): a cross-CPU
+  /// wakeup the *client* pays for (an IPI, ~10 µs of its CPU on a VM), and while this CPU
+  /// sleeps the client's frees of our answers pile up on it until the kernel kicks it with
+  /// another IPI (skb_attempt_defer_free). A timed sleep leaves no waiter on the socket, so
+  /// the client's sends stay cheap, and the next batch is larger. Small batches (a lightly
+  /// loaded server, the latency runs) go back to epoll as before: no added latency there.
+  static constexpr bool lingers_after(size_t got) { return got >= kLingerMin && got < kBatch; }
 
   explicit UdpListener(LoopState& state);
   UdpListener(const UdpListener&) = delete;
