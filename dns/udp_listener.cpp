@@ -88,7 +88,7 @@ void UdpListener::drain() {
   Batch& b = *batch_;
   // A short batch means the socket is empty: no recvmmsg just to hear EAGAIN, unless a busy
   // one (lingers_after) makes it worth a short sleep and another read. After kMaxRounds
-  // reads the loop turns (TCP, snapshot swaps): at most (kMaxRounds - 1) lingers, ~0.25 ms
+  // reads the loop turns (TCP, timers, stop): at most (kMaxRounds - 1) lingers, ~0.25 ms
   // with the default timer slack, before it does; the fd may still be readable.
   for (size_t round = 0; round < kMaxRounds; ++round) {
     for (auto& m : b.in) {
