@@ -7,7 +7,6 @@
 
 #include <catch2/catch.hpp>
 #include <ctime>
-#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -244,8 +243,8 @@ TEST_CASE("udp: queries arriving in waves while the listener lingers are all ans
   auto pairs = bind_socket_pairs(loopback(0), 1, port, error);
   REQUIRE(pairs.size() == 1);
   LoopOptions options;
-  std::function<void()> on_applied = [] {};
-  DnsLoop loop(options, demo_snapshot(), on_applied);
+  SnapshotBoard board(demo_snapshot(), 1);
+  DnsLoop loop(options, board, 0);
   REQUIRE(loop.open(pairs[0].udp.release(), pairs[0].tcp.release()) == 0);
   REQUIRE(loop.run());
 
