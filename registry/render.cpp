@@ -289,8 +289,8 @@ auto key_of(const std::array<uint8_t, N>& a) {
 // still has it. The unchanged stretches between two of these are copied whole, into `out`.
 template <size_t N>
 void merge_addresses(const std::vector<std::array<uint8_t, N>>& before,
-                     std::vector<std::array<uint8_t, N>> added,
-                     std::vector<std::array<uint8_t, N>> removed,
+                     std::vector<std::array<uint8_t, N>>& added,
+                     std::vector<std::array<uint8_t, N>>& removed,
                      const std::vector<ServedInstance>& now,
                      std::vector<std::array<uint8_t, N>>& out) {
   using Address = std::array<uint8_t, N>;
@@ -359,6 +359,47 @@ void compact(ServiceRecords& rec) {
   rec.block_bytes = rec.live_bytes;
 }
 
+// An instance rendered anew by a publish.
+struct Fresh {
+  size_t at;  // in the new record's instances
+  const std::string* id;
+  const Instance* inst;
+  size_t bytes;  // SRV plus TXT RDATA
+};
+
+// What an Assembly works with besides its record, kept from one render to the next for the
+// vectors' capacity: a publish assembles a service per change, and each of these, allocated
+// anew, cost a malloc and a free or two (growing runs took three). One per thread, and an
+// Assembly never runs inside another.
+struct Scratch {
+  std::vector<Run> runs;
+  std::vector<Fresh> fresh;
+  std::vector<size_t> dropped;  // indices in the old list
+  std::vector<std::array<uint8_t, 4>> added4, removed4;
+  std::vector<std::array<uint8_t, 16>> added16, removed16;
+
+  static Scratch& mine() {
+    thread_local Scratch s;
+    return s;
+  }
+  template <size_t N>
+  std::vector<std::array<uint8_t, N>>& added() {
+    if constexpr (N == 4) {
+      return added4;
+    } else {
+      return added16;
+    }
+  }
+  template <size_t N>
+  std::vector<std::array<uint8_t, N>>& removed() {
+    if constexpr (N == 4) {
+      return removed4;
+    } else {
+      return removed16;
+    }
+  }
+};
+
 // Assembles a service's ServiceRecords in id order from the previous one's instances (kept or
 // dropped, each exactly once) and instances rendered anew, then derives the rest from how
 // it was assembled.
@@ -371,7 +412,14 @@ class Assembly {
       : name_(name),
         domain_wire_(domain_wire),
         previous_(previous),
-        rec_(RecordPool::shared().take()) {
+        rec_(RecordPool::shared().take()),
+        scratch_(Scratch::mine()),
+        runs_(scratch_.runs),
+        fresh_(scratch_.fresh),
+        dropped_(scratch_.dropped) {
+    runs_.clear();
+    fresh_.clear();
+    dropped_.clear();
     rec_->name = name;
     reserve_recycled(rec_->instances, size_hint);
     if (previous != nullptr) {
@@ -479,17 +527,12 @@ class Assembly {
   }
 
  private:
-  struct Fresh {
-    size_t at;  // in rec_->instances
-    const std::string* id;
-    const Instance* inst;
-    size_t bytes;  // SRV plus TXT RDATA
-  };
-
-  // The addresses of family N of the fresh instances, or (`of_dropped`) of the dropped ones.
+  // The addresses of family N of the fresh instances, or (`of_dropped`) of the dropped ones,
+  // in a scratch vector.
   template <size_t N>
-  std::vector<std::array<uint8_t, N>> addresses(bool of_dropped) const {
-    std::vector<std::array<uint8_t, N>> out;
+  std::vector<std::array<uint8_t, N>>& addresses(bool of_dropped) const {
+    auto& out = of_dropped ? scratch_.removed<N>() : scratch_.added<N>();
+    out.clear();
     auto add = [&](const ServedInstance& s) {
       if (s.ipv6 == (N == 16)) {
         std::copy_n(s.address.begin(), N, out.emplace_back().begin());
@@ -512,9 +555,10 @@ class Assembly {
   const ServiceRecords* previous_;
   std::shared_ptr<ServiceRecords> rec_;
   std::span<const ServedInstance> old_;
-  std::vector<Run> runs_;
-  std::vector<Fresh> fresh_;
-  std::vector<size_t> dropped_;  // indices in old_
+  Scratch& scratch_;
+  std::vector<Run>& runs_;
+  std::vector<Fresh>& fresh_;
+  std::vector<size_t>& dropped_;  // indices in old_
   size_t fresh_bytes_ = 0;
   size_t dropped_bytes_ = 0;
 };
