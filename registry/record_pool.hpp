@@ -40,13 +40,15 @@ class RecordPool {
   std::shared_ptr<Impl> impl_;
 };
 
-/// Makes `v` empty with room for at least `n` elements, plus headroom: a service grows one
-/// instance at a time, and the recycled vectors of its last render must still fit. Capacity far
-/// beyond what is needed (a record of a large service reused for a small one) is given back.
+/// Makes `v` empty with room for at least `n` elements, plus headroom: services grow one
+/// instance at a time, and recycled vectors must still fit them. With 1/8 headroom a record
+/// was outgrown every 12% of growth: registering into 1,000 services, a third of the renders
+/// still allocated (perf: 3.9% of the control loop); with 1/2, one in ten. Capacity far beyond
+/// what is needed (a record of a large service reused for a small one) is given back.
 template <class T>
 void reserve_recycled(std::vector<T>& v, size_t n) {
   v.clear();
-  const size_t want = n + n / 8 + 4;
+  const size_t want = n + n / 2 + 4;
   if (v.capacity() < n || v.capacity() > 4 * want) {
     std::vector<T>().swap(v);  // not copied: it is empty
     v.reserve(want);

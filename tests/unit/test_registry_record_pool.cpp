@@ -54,9 +54,9 @@ TEST_CASE("record pool: recycled vectors keep room to grow, and give back far to
   std::vector<int> v(10);
   reserve_recycled(v, 100);
   CHECK(v.empty());
-  CHECK(v.capacity() >= 110);  // headroom: the service's next render, one instance larger
+  CHECK(v.capacity() >= 150);  // headroom: the service's next renders, larger
   const int* kept = v.data();
-  reserve_recycled(v, 101);
+  reserve_recycled(v, 140);
   CHECK(v.data() == kept);
   reserve_recycled(v, 2);
   CHECK(v.capacity() < 100);  // a large service's vector reused for a tiny one
