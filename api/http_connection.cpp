@@ -290,14 +290,32 @@ void HttpConnection::apply_backpressure() {
 }
 
 void HttpConnection::arm_timer(uint64_t ms) {
+  deadline_ms_ = uv_now(tcp_.loop) + ms;
+  // Every read pushes the idle deadline back: restarting the timer each time cost a removal
+  // from and an insertion into libuv's timer heap (1.5% of the control loop at 25k writes/s
+  // over 256 connections). A timer that fires no later than the new deadline is left alone;
+  // on_timer() sees the deadline moved and waits out the rest.
+  const bool active = uv_is_active(reinterpret_cast<uv_handle_t*>(&timer_)) != 0;
+  if (active && timer_due_ms_ <= deadline_ms_) {
+    return;
+  }
+  start_timer(ms);
+}
+
+void HttpConnection::start_timer(uint64_t ms) {
   const auto fired = [](uv_timer_t* t) noexcept {
     static_cast<HttpConnection*>(t->data)->on_timer();
   };
+  timer_due_ms_ = uv_now(tcp_.loop) + ms;
   uv_timer_start(&timer_, fired, ms, 0);  // only fails without a callback
 }
 
 void HttpConnection::on_timer() {
   if (phase_ == Phase::closed) {
+    return;
+  }
+  if (const uint64_t now = uv_now(tcp_.loop); now < deadline_ms_) {
+    start_timer(deadline_ms_ - now);  // moved since it was started
     return;
   }
   // A response waiting for DNS is the server's delay, not the client's: keep the connection.

@@ -79,13 +79,18 @@ class HttpConnection {
   void on_written(int status);
   void finish_if_done();
   void apply_backpressure();
+  /// Sets the deadline (idle, linger) to `ms` from now; the timer may fire earlier, and
+  /// on_timer() then waits out the rest.
   void arm_timer(uint64_t ms);
+  void start_timer(uint64_t ms);
   void on_timer();
   void on_handle_closed();
 
   std::shared_ptr<ConnectionHub> hub_;
   uv_tcp_t tcp_{};
   uv_timer_t timer_{};
+  uint64_t deadline_ms_ = 0;   ///< uv_now() at which on_timer() acts
+  uint64_t timer_due_ms_ = 0;  ///< uv_now() at which timer_ fires, while it is active
   uv_shutdown_t shutdown_{};
   int open_handles_ = 0;
   RequestReader reader_;

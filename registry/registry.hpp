@@ -168,7 +168,9 @@ class Registry {
   bool ttl_by_store_ = false;
   using Key = std::pair<std::string, std::string>;  ///< (service, id)
   std::map<Key, bool> unsaved_;  ///< changed since the last take -> renew only (a heartbeat)
-  std::map<Key, std::optional<Instance>> in_flight_;  ///< the batch with the store, as taken
+  /// The batch with the store, as taken, in key order. A vector kept for its capacity: a map
+  /// allocated and freed a node of an Instance's size per change.
+  std::vector<std::pair<Key, std::optional<Instance>>> in_flight_;
   /// The last durable state (nullopt: absent) of every key in unsaved_ or in_flight_.
   std::map<Key, std::optional<Instance>> undo_;
   /// (time, key): for every instance with a deadline (a TTL heartbeat, deregister_after) an

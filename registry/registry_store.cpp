@@ -38,16 +38,29 @@ void Registry::mark_unsaved(const std::string& service, const std::string& id,
 std::vector<StoredChange> Registry::take_unsaved() {
   std::vector<StoredChange> out;
   out.reserve(unsaved_.size());
+  // Usually saved() or roll_back() emptied in_flight_: the batch is appended in key order, into
+  // elements whose memory the last batch left (no map node allocated and freed per change).
+  const bool append = in_flight_.empty();
   for (auto& [key, renew_only] : unsaved_) {
-    StoredChange change{key.first, key.second, std::nullopt, renew_only};
+    StoredChange& change = out.emplace_back(StoredChange{key.first, key.second, {}, renew_only});
     // Keys are normalized already: a plain find, without lookup()'s lowercasing copies.
     if (auto sit = services_.find(key.first); sit != services_.end()) {
       if (auto iit = sit->second.find(key.second); iit != sit->second.end()) {
         change.instance = iit->second;
       }
     }
-    in_flight_.insert_or_assign(key, change.instance);
-    out.push_back(std::move(change));
+    if (append) {
+      in_flight_.emplace_back(key, change.instance);
+      continue;
+    }
+    // A take before the last batch was settled (never from Durability): merged, newest wins.
+    auto at = std::lower_bound(in_flight_.begin(), in_flight_.end(), key,
+                               [](const auto& entry, const Key& k) { return entry.first < k; });
+    if (at != in_flight_.end() && at->first == key) {
+      at->second = change.instance;
+    } else {
+      in_flight_.emplace(at, key, change.instance);
+    }
   }
   unsaved_.clear();
   return out;

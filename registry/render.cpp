@@ -6,6 +6,8 @@
 #include <cstring>
 #include <span>
 
+#include "registry/record_pool.hpp"
+
 namespace srvd::registry {
 namespace {
 
@@ -135,22 +137,26 @@ void put_answer_records(SrvAnswer& out, size_t i, const ServedInstance& inst, ui
                     {inst.address.data(), inst.ipv6 ? size_t{16} : size_t{4}});
 }
 
-// SrvAnswer for one protocol; left empty unless every served instance uses it. Sized once and
-// written through pointers: this runs for every change of a service, over all its instances.
-SrvAnswer render_srv_answer(const std::vector<ServedInstance>& instances, bool udp) {
-  SrvAnswer out;
+// SrvAnswer for one protocol into `out` (empty, maybe with capacity); left empty unless every
+// served instance uses it. Sized once and written through pointers: this runs for every change
+// of a service, over all its instances.
+void render_srv_answer(SrvAnswer& out, const std::vector<ServedInstance>& instances, bool udp) {
   size_t srv_size = 0;
   size_t glue_size = 0;
   for (const auto& inst : instances) {
     if (inst.udp != udp) {
-      return out;
+      return;
     }
     srv_size += 12 + inst.srv_rdata.size();
     glue_size += 12 + (inst.ipv6 ? 16 : 4);
   }
   if (instances.empty()) {
-    return out;
+    return;
   }
+  reserve_recycled(out.srv, srv_size);
+  reserve_recycled(out.glue, glue_size);
+  reserve_recycled(out.srv_at, instances.size() + 1);
+  reserve_recycled(out.glue_at, instances.size() + 1);
   out.srv.resize(srv_size);
   out.glue.resize(glue_size);
   out.srv_at.resize(instances.size() + 1);
@@ -162,7 +168,6 @@ SrvAnswer render_srv_answer(const std::vector<ServedInstance>& instances, bool u
   }
   out.srv_at.back() = static_cast<uint32_t>(srv_size);
   out.glue_at.back() = static_cast<uint32_t>(glue_size);
-  return out;
 }
 
 // The distinct addresses of `instances` of one family, sorted (an RRset is a set, RFC 2181
@@ -170,7 +175,8 @@ SrvAnswer render_srv_answer(const std::vector<ServedInstance>& instances, bool u
 // orders them as their bytes do: sorting the byte arrays themselves (memcmp per probe) cost
 // more than the rest of a service's render.
 template <size_t N>
-std::vector<std::array<uint8_t, N>> distinct_addresses(const std::vector<ServedInstance>& instances) {
+void distinct_addresses(const std::vector<ServedInstance>& instances,
+                        std::vector<std::array<uint8_t, N>>& out) {
   using Key = std::conditional_t<N == 4, uint32_t, unsigned __int128>;
   auto of_family = [](const ServedInstance& s) { return s.ipv6 == (N == 16); };
   std::vector<Key> keys;
@@ -186,13 +192,13 @@ std::vector<std::array<uint8_t, N>> distinct_addresses(const std::vector<ServedI
   }
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-  std::vector<std::array<uint8_t, N>> out(keys.size());
+  reserve_recycled(out, keys.size());
+  out.resize(keys.size());
   for (size_t j = 0; j < keys.size(); ++j) {
     for (size_t i = 0; i < N; ++i) {
       out[j][i] = static_cast<uint8_t>(keys[j] >> (8 * (N - 1 - i)));
     }
   }
-  return out;
 }
 
 // How a publish assembles a service's instance list, in list order: runs of the previous
@@ -219,9 +225,9 @@ void copy_records(const std::vector<uint8_t>& bytes, const std::vector<uint32_t>
 // The SrvAnswer of `now`, spliced from `before`, that of the previous list (which every
 // instance of that list was in): kept runs are copied (two memcpys, shifted offsets), only
 // fresh instances are rendered. The same bytes as render_srv_answer(now), for less work.
-SrvAnswer splice_srv_answer(const SrvAnswer& before, const std::vector<Run>& runs,
-                            const std::vector<ServedInstance>& now) {
-  SrvAnswer out;
+// Written into `out` (empty, maybe with capacity).
+void splice_srv_answer(SrvAnswer& out, const SrvAnswer& before, const std::vector<Run>& runs,
+                       const std::vector<ServedInstance>& now) {
   size_t srv_size = 0;
   size_t glue_size = 0;
   size_t i = 0;
@@ -239,8 +245,10 @@ SrvAnswer splice_srv_answer(const SrvAnswer& before, const std::vector<Run>& run
   }
   // Grown run by run within the reserved room (no zero-filling first): kept records are
   // appended straight from `before`, a fresh one is written into room made for it.
-  out.srv.reserve(srv_size);
-  out.glue.reserve(glue_size);
+  reserve_recycled(out.srv, srv_size);
+  reserve_recycled(out.glue, glue_size);
+  reserve_recycled(out.srv_at, now.size() + 1);
+  reserve_recycled(out.glue_at, now.size() + 1);
   out.srv_at.resize(now.size() + 1);
   out.glue_at.resize(now.size() + 1);
   i = 0;
@@ -263,7 +271,6 @@ SrvAnswer splice_srv_answer(const SrvAnswer& before, const std::vector<Run>& run
   }
   out.srv_at.back() = static_cast<uint32_t>(srv_size);
   out.glue_at.back() = static_cast<uint32_t>(glue_size);
-  return out;
 }
 
 // An address as the big-endian integer it is: compared in one instruction or two, where
@@ -279,11 +286,13 @@ auto key_of(const std::array<uint8_t, N>& a) {
 
 // The distinct sorted addresses of family N after a small change: those of `before` (the
 // previous list's), with `added` put in and `removed` taken out unless an instance of `now`
-// still has it. The unchanged stretches between two of these are copied whole.
+// still has it. The unchanged stretches between two of these are copied whole, into `out`.
 template <size_t N>
-std::vector<std::array<uint8_t, N>> merge_addresses(
-    const std::vector<std::array<uint8_t, N>>& before, std::vector<std::array<uint8_t, N>> added,
-    std::vector<std::array<uint8_t, N>> removed, const std::vector<ServedInstance>& now) {
+void merge_addresses(const std::vector<std::array<uint8_t, N>>& before,
+                     std::vector<std::array<uint8_t, N>>& added,
+                     std::vector<std::array<uint8_t, N>>& removed,
+                     const std::vector<ServedInstance>& now,
+                     std::vector<std::array<uint8_t, N>>& out) {
   using Address = std::array<uint8_t, N>;
   auto less = [](const Address& x, const Address& y) { return key_of(x) < key_of(y); };
   auto same = [](const Address& x, const Address& y) { return key_of(x) == key_of(y); };
@@ -302,8 +311,7 @@ std::vector<std::array<uint8_t, N>> merge_addresses(
     }
   }
   // No address is in both `added` and `removed` now: each is an insertion or a removal.
-  std::vector<Address> out;
-  out.reserve(before.size() + added.size());
+  reserve_recycled(out, before.size() + added.size());
   auto from = before.begin();
   size_t add = 0;
   size_t rm = 0;
@@ -319,7 +327,6 @@ std::vector<std::array<uint8_t, N>> merge_addresses(
     }
   }
   out.insert(out.end(), from, before.end());
-  return out;
 }
 
 // Past this many blocks, or dead bytes beyond the live ones, a service's live bytes are copied
@@ -352,6 +359,47 @@ void compact(ServiceRecords& rec) {
   rec.block_bytes = rec.live_bytes;
 }
 
+// An instance rendered anew by a publish.
+struct Fresh {
+  size_t at;  // in the new record's instances
+  const std::string* id;
+  const Instance* inst;
+  size_t bytes;  // SRV plus TXT RDATA
+};
+
+// What an Assembly works with besides its record, kept from one render to the next for the
+// vectors' capacity: a publish assembles a service per change, and each of these, allocated
+// anew, cost a malloc and a free or two (growing runs took three). One per thread, and an
+// Assembly never runs inside another.
+struct Scratch {
+  std::vector<Run> runs;
+  std::vector<Fresh> fresh;
+  std::vector<size_t> dropped;  // indices in the old list
+  std::vector<std::array<uint8_t, 4>> added4, removed4;
+  std::vector<std::array<uint8_t, 16>> added16, removed16;
+
+  static Scratch& mine() {
+    thread_local Scratch s;
+    return s;
+  }
+  template <size_t N>
+  std::vector<std::array<uint8_t, N>>& added() {
+    if constexpr (N == 4) {
+      return added4;
+    } else {
+      return added16;
+    }
+  }
+  template <size_t N>
+  std::vector<std::array<uint8_t, N>>& removed() {
+    if constexpr (N == 4) {
+      return removed4;
+    } else {
+      return removed16;
+    }
+  }
+};
+
 // Assembles a service's ServiceRecords in id order from the previous one's instances (kept or
 // dropped, each exactly once) and instances rendered anew, then derives the rest from how
 // it was assembled.
@@ -364,9 +412,16 @@ class Assembly {
       : name_(name),
         domain_wire_(domain_wire),
         previous_(previous),
-        rec_(std::make_shared<ServiceRecords>()) {
+        rec_(RecordPool::shared().take()),
+        scratch_(Scratch::mine()),
+        runs_(scratch_.runs),
+        fresh_(scratch_.fresh),
+        dropped_(scratch_.dropped) {
+    runs_.clear();
+    fresh_.clear();
+    dropped_.clear();
     rec_->name = name;
-    rec_->instances.reserve(size_hint);
+    reserve_recycled(rec_->instances, size_hint);
     if (previous != nullptr) {
       old_ = previous->instances;
     }
@@ -445,13 +500,13 @@ class Assembly {
     }
 
     if (previous_ != nullptr && fresh_.size() + dropped_.size() <= kMergeAtMost) {
-      rec.a =
-          merge_addresses<4>(previous_->a, addresses<4>(false), addresses<4>(true), rec.instances);
-      rec.aaaa = merge_addresses<16>(previous_->aaaa, addresses<16>(false), addresses<16>(true),
-                                     rec.instances);
+      merge_addresses<4>(previous_->a, addresses<4>(false), addresses<4>(true), rec.instances,
+                         rec.a);
+      merge_addresses<16>(previous_->aaaa, addresses<16>(false), addresses<16>(true),
+                          rec.instances, rec.aaaa);
     } else {
-      rec.a = distinct_addresses<4>(rec.instances);
-      rec.aaaa = distinct_addresses<16>(rec.instances);
+      distinct_addresses<4>(rec.instances, rec.a);
+      distinct_addresses<16>(rec.instances, rec.aaaa);
     }
 
     for (size_t p = 0; p < 2; ++p) {
@@ -463,26 +518,21 @@ class Assembly {
         return rec.instances[f.at].udp == udp;
       });
       if (old_all && fresh_all && !rec.instances.empty()) {
-        rec.srv_answer[p] = splice_srv_answer(previous_->srv_answer[p], runs_, rec.instances);
+        splice_srv_answer(rec.srv_answer[p], previous_->srv_answer[p], runs_, rec.instances);
       } else {
-        rec.srv_answer[p] = render_srv_answer(rec.instances, udp);
+        render_srv_answer(rec.srv_answer[p], rec.instances, udp);
       }
     }
     return std::move(rec_);
   }
 
  private:
-  struct Fresh {
-    size_t at;  // in rec_->instances
-    const std::string* id;
-    const Instance* inst;
-    size_t bytes;  // SRV plus TXT RDATA
-  };
-
-  // The addresses of family N of the fresh instances, or (`of_dropped`) of the dropped ones.
+  // The addresses of family N of the fresh instances, or (`of_dropped`) of the dropped ones,
+  // in a scratch vector.
   template <size_t N>
-  std::vector<std::array<uint8_t, N>> addresses(bool of_dropped) const {
-    std::vector<std::array<uint8_t, N>> out;
+  std::vector<std::array<uint8_t, N>>& addresses(bool of_dropped) const {
+    auto& out = of_dropped ? scratch_.removed<N>() : scratch_.added<N>();
+    out.clear();
     auto add = [&](const ServedInstance& s) {
       if (s.ipv6 == (N == 16)) {
         std::copy_n(s.address.begin(), N, out.emplace_back().begin());
@@ -505,9 +555,10 @@ class Assembly {
   const ServiceRecords* previous_;
   std::shared_ptr<ServiceRecords> rec_;
   std::span<const ServedInstance> old_;
-  std::vector<Run> runs_;
-  std::vector<Fresh> fresh_;
-  std::vector<size_t> dropped_;  // indices in old_
+  Scratch& scratch_;
+  std::vector<Run>& runs_;
+  std::vector<Fresh>& fresh_;
+  std::vector<size_t>& dropped_;  // indices in old_
   size_t fresh_bytes_ = 0;
   size_t dropped_bytes_ = 0;
 };

@@ -344,6 +344,27 @@ TEST_CASE("http_server: Connection: close and HTTP/1.0 close after the response"
   }
 }
 
+TEST_CASE("http_server: a lingering connection closes after the linger time, not the idle one",
+          "[http_server]") {
+  // Reads only move the deadline (the timer is not restarted per read). The linger deadline
+  // (2 s) is shorter than the idle timer already running (60 s): that one must be restarted,
+  // not left to fire a minute later.
+  Harness h;
+  auto c = h.connect();
+  h.send(*c, "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n");
+  REQUIRE(h.receive(*c, 1).size() == 1);
+  REQUIRE(h.closed_by_server(*c));  // half-closed: lingering, reading and discarding
+  const auto start = std::chrono::steady_clock::now();
+  bool refused = false;
+  while (!refused && std::chrono::steady_clock::now() - start < std::chrono::seconds(5)) {
+    h.turn(*c);
+    // Accepted while the server lingers; once it has closed, the kernel answers with a reset.
+    refused = ::send(c->fd, "x", 1, MSG_NOSIGNAL) < 0 && errno != EAGAIN && errno != EWOULDBLOCK;
+  }
+  CHECK(refused);
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(1500));
+}
+
 TEST_CASE("http_server: HEAD and chunked bodies and Expect: 100-continue", "[http_server]") {
   Harness h;
   h.visibility.visible = 100;

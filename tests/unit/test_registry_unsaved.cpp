@@ -300,3 +300,29 @@ TEST_CASE("registry: saved() settles every in-flight key, whatever else changed 
   CHECK(web.at("d").port == 81);      // the batch that was saved, not 80 or 82
   CHECK(web.at("f").port == 81);
 }
+
+TEST_CASE("registry: a second take before the first batch settles joins it in flight, in order") {
+  // in_flight_ is a vector in key order that saved() walks beside undo_: a take merged into
+  // it out of order, or twice with one key, would settle the wrong durable states.
+  Registry reg = tracking();
+  reg.upsert(make("b"), T0);
+  reg.upsert(make("d"), T0);
+  reg.take_unsaved();
+  reg.saved();                        // durable: b, d on port 80
+  reg.upsert(make("b", 81), T0 + 1);
+  reg.upsert(make("d", 81), T0 + 1);
+  reg.take_unsaved();                 // b, d on 81 with the store
+  reg.upsert(make("a"), T0 + 2);
+  reg.upsert(make("d", 82), T0 + 2);
+  reg.upsert(make("e"), T0 + 2);
+  reg.take_unsaved();                 // a, d on 82, e: joined to the same batch
+  reg.upsert(make("d", 83), T0 + 3);  // changed again since both takes
+  reg.saved();                        // all of it durable: a, b 81, d 82, e
+  CHECK(reg.roll_back() == 1);        // d's latest change only
+  const auto& web = *reg.find("web");
+  CHECK(web.size() == 4);
+  CHECK(web.at("b").port == 81);
+  CHECK(web.at("d").port == 82);
+  CHECK(web.contains("a"));
+  CHECK(web.contains("e"));
+}
