@@ -296,7 +296,7 @@ void HttpConnection::arm_timer(uint64_t ms) {
   // over 256 connections). A timer that fires no later than the new deadline is left alone;
   // on_timer() sees the deadline moved and waits out the rest.
   const bool active = uv_is_active(reinterpret_cast<uv_handle_t*>(&timer_)) != 0;
-  if (active && timer_due_ms_ <= deadline_ms_) {
+  if (active && uv_now(tcp_.loop) + uv_timer_get_due_in(&timer_) <= deadline_ms_) {
     return;
   }
   start_timer(ms);
@@ -306,7 +306,6 @@ void HttpConnection::start_timer(uint64_t ms) {
   const auto fired = [](uv_timer_t* t) noexcept {
     static_cast<HttpConnection*>(t->data)->on_timer();
   };
-  timer_due_ms_ = uv_now(tcp_.loop) + ms;
   uv_timer_start(&timer_, fired, ms, 0);  // only fails without a callback
 }
 

@@ -89,8 +89,7 @@ class HttpConnection {
   std::shared_ptr<ConnectionHub> hub_;
   uv_tcp_t tcp_{};
   uv_timer_t timer_{};
-  uint64_t deadline_ms_ = 0;   ///< uv_now() at which on_timer() acts
-  uint64_t timer_due_ms_ = 0;  ///< uv_now() at which timer_ fires, while it is active
+  uint64_t deadline_ms_ = 0;  ///< uv_now() at which on_timer() acts
   uv_shutdown_t shutdown_{};
   int open_handles_ = 0;
   RequestReader reader_;

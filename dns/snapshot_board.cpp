@@ -7,9 +7,9 @@
 namespace srvd::dns {
 
 SnapshotBoard::SnapshotBoard(std::shared_ptr<const registry::Snapshot> initial, size_t readers)
-    : slots_(std::make_unique<Slot[]>(readers)), readers_(readers), held_(readers, nullptr) {
+    : slots_(std::make_unique<Slot[]>(readers)), held_(readers, nullptr) {
   if (initial) {
-    for (size_t i = 0; i < readers_; ++i) {
+    for (size_t i = 0; i < held_.size(); ++i) {
       slots_[i].hazard.store(initial.get(), std::memory_order_relaxed);
       slots_[i].seen = initial.get();
     }
@@ -45,7 +45,7 @@ void SnapshotBoard::publish(std::shared_ptr<const registry::Snapshot> snapshot) 
   index_.store(index, std::memory_order_release);
   // Each slot read once: a reader moving on during the scan then protects one snapshot, not
   // two, so at most readers + 1 stay alive.
-  for (size_t i = 0; i < readers_; ++i) {
+  for (size_t i = 0; i < held_.size(); ++i) {
     held_[i] = slots_[i].hazard.load(std::memory_order_seq_cst);
   }
   auto unused = [this](const std::shared_ptr<const registry::Snapshot>& s) {

@@ -62,10 +62,9 @@ class SnapshotBoard {
   std::atomic<const registry::Snapshot*> latest_{nullptr};
   std::atomic<uint64_t> index_{0};
   std::unique_ptr<Slot[]> slots_;
-  size_t readers_;
   /// Publisher side: the latest last, before it those some reader may still use.
   std::vector<std::shared_ptr<const registry::Snapshot>> kept_;
-  std::vector<const registry::Snapshot*> held_;  ///< publish()'s copy of the slots
+  std::vector<const registry::Snapshot*> held_;  ///< publish()'s copy of the slots, one per reader
 };
 
 }  // namespace srvd::dns

@@ -375,27 +375,23 @@ struct Scratch {
   std::vector<Run> runs;
   std::vector<Fresh> fresh;
   std::vector<size_t> dropped;  // indices in the old list
-  std::vector<std::array<uint8_t, 4>> added4, removed4;
-  std::vector<std::array<uint8_t, 16>> added16, removed16;
+  template <size_t N>
+  struct Delta {
+    std::vector<std::array<uint8_t, N>> added, removed;  // addresses of fresh, dropped
+  };
+  Delta<4> v4;
+  Delta<16> v6;
 
   static Scratch& mine() {
     thread_local Scratch s;
     return s;
   }
   template <size_t N>
-  std::vector<std::array<uint8_t, N>>& added() {
+  Delta<N>& delta() {
     if constexpr (N == 4) {
-      return added4;
+      return v4;
     } else {
-      return added16;
-    }
-  }
-  template <size_t N>
-  std::vector<std::array<uint8_t, N>>& removed() {
-    if constexpr (N == 4) {
-      return removed4;
-    } else {
-      return removed16;
+      return v6;
     }
   }
 };
@@ -531,7 +527,7 @@ class Assembly {
   // in a scratch vector.
   template <size_t N>
   std::vector<std::array<uint8_t, N>>& addresses(bool of_dropped) const {
-    auto& out = of_dropped ? scratch_.removed<N>() : scratch_.added<N>();
+    auto& out = of_dropped ? scratch_.delta<N>().removed : scratch_.delta<N>().added;
     out.clear();
     auto add = [&](const ServedInstance& s) {
       if (s.ipv6 == (N == 16)) {
