@@ -5,6 +5,10 @@ Throughput (default): dnsperf as fast as it goes for --duration; records QPS, se
 answered, lost, response codes (SERVFAIL among them), and the server's CPU seconds
 (utime+stime of its whole process tree, all threads) over the run, per answered query.
 Latency (--rate Q): dnsperf -Q Q -v, one line per answer, from which p50/p99/p99.9.
+Also per thread of the server, its CPU seconds over the run ("server_threads", busiest
+first): how the work split over its workers. With --local-port (UDP) dnsperf sends from
+fixed ports (-x), so that every server of a run gets the same SO_REUSEPORT split
+(reuseport_split.py).
 
   measure.py --server knot --pid 123 --port 5300 --queries q.txt --workload a \
              --mode pinned --round 1 --out results.jsonl [--transport tcp] [--rate 10000]
@@ -55,6 +59,9 @@ def main():
     p.add_argument("--threads", type=int, default=1, help="dnsperf -T")
     p.add_argument("--clients", type=int, default=4, help="dnsperf -c")
     p.add_argument("--outstanding", type=int, default=200, help="dnsperf -q")
+    p.add_argument("--local-port", type=int, help="UDP: dnsperf -x, its sockets' first source "
+                   "port (socket k sends from it + k); TCP ignores it (a client's ports linger "
+                   "in TIME_WAIT after each run)")
     p.add_argument("--extra", default="{}", help="JSON object merged into the record")
     p.add_argument("--background", help="command run beside dnsperf (e.g. the churn client); its "
                    "last stdout line, JSON, is recorded as \"background\", with its CPU time")
@@ -67,6 +74,8 @@ def main():
            "-T", str(a.threads), "-c", str(max(a.clients, a.threads)), "-q", str(a.outstanding)]
     if a.rate:
         cmd += ["-Q", str(a.rate), "-v"]
+    if a.local_port and a.transport == "udp":
+        cmd += ["-x", str(a.local_port)]
     if a.cpus:
         cmd = ["taskset", "-c", a.cpus] + cmd
 
@@ -77,10 +86,17 @@ def main():
             bg_cmd = ["taskset", "-c", a.background_cpus] + bg_cmd
         bg = subprocess.Popen(bg_cmd, stdout=subprocess.PIPE, text=True)
     cpu0 = proc_stats.cpu_seconds(a.pid)
+    threads0 = proc_stats.thread_cpu(a.pid)
     t0 = time.monotonic()
     run = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.monotonic() - t0
     cpu = proc_stats.cpu_seconds(a.pid) - cpu0
+    threads = []
+    for tid, (name, sec) in proc_stats.thread_cpu(a.pid).items():
+        used = sec - threads0.get(tid, (name, 0.0))[1]
+        if used >= 0.01:  # one clock tick: threads that did nothing are left out
+            threads.append({"tid": tid, "name": name, "cpu_s": round(used, 2)})
+    threads.sort(key=lambda t: -t["cpu_s"])
     out = run.stdout
     bg_result = None
     if bg:
@@ -116,6 +132,7 @@ def main():
         "server_rss_kib": proc_stats.rss_kib(a.pid),
         "server_pss_kib": proc_stats.pss_kib(a.pid),
         "server_alive": alive,
+        "server_threads": threads,
         "command": " ".join(cmd),
         "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }

@@ -4,6 +4,7 @@
   proc_stats.py cpu PID        user+system CPU seconds of PID and all its descendants,
                                every thread included (NSD forks its workers; the others
                                are one process with threads)
+  proc_stats.py threads PID    the same per thread: "tid name seconds" lines
   proc_stats.py rss PID        VmRSS of the tree, KiB
   proc_stats.py pss PID        Pss of the tree, KiB (shared pages counted once)
   proc_stats.py pin PID CPUS   set the CPU affinity of every thread in the tree (e.g. "0");
@@ -52,6 +53,25 @@ def cpu_seconds(pid):
     return total / TICK
 
 
+def thread_cpu(pid):
+    """{tid: (name, CPU seconds)} of every thread in the tree: which worker did the work"""
+    out = {}
+    for p in tree(pid):
+        try:
+            tids = os.listdir(f"/proc/{p}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{p}/task/{tid}/comm") as f:
+                    name = f.read().strip()
+                fields = _stat_fields(f"/proc/{p}/task/{tid}/stat")
+            except OSError:
+                continue
+            out[int(tid)] = (name, (int(fields[11]) + int(fields[12])) / TICK)
+    return out
+
+
 def rss_kib(pid):
     total = 0
     for p in tree(pid):
@@ -98,6 +118,9 @@ if __name__ == "__main__":
     cmd, pid = sys.argv[1], int(sys.argv[2])
     if cmd == "cpu":
         print(f"{cpu_seconds(pid):.2f}")
+    elif cmd == "threads":
+        for tid, (name, sec) in sorted(thread_cpu(pid).items()):
+            print(tid, name, f"{sec:.2f}")
     elif cmd == "rss":
         print(rss_kib(pid))
     elif cmd == "pss":

@@ -13,6 +13,10 @@
 # (b) also get a latency run at a fixed offered rate (RATE, 10,000 qps). Before measuring,
 # check_same_answers.py asks every server a sample of the queries and stops the run if a
 # peer's answers differ from srvd's.
+# Every measured server listens on one port picked for the run, and dnsperf's UDP sockets send
+# from fixed ports (-x): the kernel then splits them over the SO_REUSEPORT workers of every
+# server alike, and evenly (reuseport_split.py; the split is in meta.json, and each record
+# has the server's per-thread CPU).
 # Every record is a JSON line in bench/results/<UTC time>/results.jsonl; at the end
 # summarize.py prints medians and srvd/peer ratios and, unless NO_WRITE=1, appends them to
 # bench/RESULTS.md and draws bench/chart.svg.
@@ -54,6 +58,12 @@ for s in $SERVERS; do
     echo "run.sh: skipping $s: ${needs[$s]} is not installed (scripts/setup-bench.sh)" >&2; fi
 done
 
+# one server port and one dnsperf source port for the whole run, free, chosen so that
+# dnsperf's 4 UDP sockets split evenly over nproc SO_REUSEPORT workers: socket k on worker
+# k mod nproc (reuseport_split.py; 4 is measure.py's dnsperf -c for UDP)
+read -r server_port local_port split < <($PY "$here/reuseport_split.py" pick "$(nproc)" 4) || true
+[[ -n ${split:-} ]] || { echo "run.sh: no free ports with an even SO_REUSEPORT split" >&2; exit 1; }
+
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 results=$here/results/$stamp
 mkdir -p "$results"
@@ -73,10 +83,11 @@ log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
   for s in "${servers[@]}"; do versions+=("\"$s\": \"$("$here/peers/$s.sh" version | sed 's/"/\\"/g')\""); done
   build=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$(dirname "$SRVD")/CMakeCache.txt" 2>/dev/null || true)
   cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | sed -n 1p)
-  printf '{"command": "%s", "quick": %s, "rounds": %s, "duration_s": %s, "latency_duration_s": %s, "rate": %s, "churn_rate": %s, "workloads": "%s", "nproc": %s, "cpu": "%s", "kernel": "%s", "loadavg_before": "%s", "srvd_build_type": "%s", "versions": {%s}, "start": "%s"}\n' \
+  printf '{"command": "%s", "quick": %s, "rounds": %s, "duration_s": %s, "latency_duration_s": %s, "rate": %s, "churn_rate": %s, "workloads": "%s", "nproc": %s, "cpu": "%s", "kernel": "%s", "loadavg_before": "%s", "srvd_build_type": "%s", "versions": {%s}, "start": "%s", "server_port": %s, "dnsperf_local_port": %s, "reuseport_split": %s}\n' \
     "${overrides}bench/run.sh$( ((quick)) && echo ' --quick')" "$( ((quick)) && echo true || echo false)" "$ROUNDS" "$DURATION" \
     "$LAT_DURATION" "$RATE" "$CHURN_RATE" "$WORKLOADS" "$(nproc)" "$cpu" "$(uname -r)" \
-    "$(cut -d' ' -f1-3 /proc/loadavg)" "${build:-unknown}" "$(IFS=,; echo "${versions[*]}")" "$stamp"
+    "$(cut -d' ' -f1-3 /proc/loadavg)" "${build:-unknown}" "$(IFS=,; echo "${versions[*]}")" "$stamp" \
+    "$server_port" "$local_port" "$split"
 } >"$results/meta.json"
 log "results in $results"
 case ${build:-unknown} in
@@ -100,14 +111,14 @@ if [[ " ${servers[*]} " == *" srvd "* ]]; then
   if has c; then "$here/seed_srvd.sh" "$work/big/srvd-data" 10000 10 | tee "$results/seed-big.json"; fi
 fi
 
-# start SERVER MODE DATASET: sets $pid $port $dir
+# start SERVER MODE DATASET [PORT]: sets $pid $port $dir; PORT defaults to the run's
 start() {
   local server=$1 mode=$2 set=$3 workers cpus data
   if [[ $mode == pinned ]]; then workers=1 cpus=0; else workers=$(nproc) cpus=; fi
   data=$work/$set/svc.internal.zone
   [[ $server == srvd ]] && data=$work/$set/srvd-data
   dir=$(mktemp -d "$work/$server.XXXXXX")
-  port=$($PY "$here/free_port.py")
+  port=${4:-$server_port}
   running+=("$server $dir")
   pid=$("$here/peers/$server.sh" start "$dir" "$port" "$workers" "$cpus" "$data")
 }
@@ -126,7 +137,7 @@ measure() {
   if [[ $mode == unpinned ]]; then cpus='' threads=$(nproc); fi
   $PY "$here/measure.py" --server "$server" --pid "$pid" --port "$port" --mode "$mode" \
     --round "$round" --workload "$workload" --queries "$work/$set/queries-a.txt" \
-    --out "$results/results.jsonl" --cpus "$cpus" --threads "$threads" "$@" ||
+    --out "$results/results.jsonl" --cpus "$cpus" --threads "$threads" --local-port "$local_port" "$@" ||
     log "WARNING: $server $workload $mode round $round: run failed (recorded)"
 }
 
@@ -137,7 +148,7 @@ check_answers() {
   local set=$1 ref=${servers[0]} args=() s
   [[ " ${servers[*]} " == *" srvd "* ]] && ref=srvd
   for s in "${servers[@]}"; do
-    start "$s" unpinned "$set"
+    start "$s" unpinned "$set" "$($PY "$here/free_port.py")"  # all at once: a port each
     if [[ $s == "$ref" ]]; then args+=(--reference "$s=$port"); else args+=(--peer "$s=$port"); fi
     [[ $s == nsd && $s != "$ref" ]] && args+=(--apex-ns-extra nsd)  # its NS + glue on positive answers: see the script
   done

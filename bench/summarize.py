@@ -296,6 +296,27 @@ def check_line(d):
     return "; ".join(out)
 
 
+def split_line(meta, recs):
+    """the SO_REUSEPORT split of the unpinned UDP runs: dnsperf's sockets per worker (the same
+    for every server: reuseport_split.py) and, per server, its busiest threads' shares of its
+    CPU in (a) unpinned throughput, medians over the rounds (NSD shares one socket: no split)"""
+    if "reuseport_split" not in meta:
+        return "not fixed (a run before reuseport_split.py: each dnsperf process drew its own)"
+    workers = meta["nproc"]
+    shares = defaultdict(list)
+    for r in recs:
+        if (r["workload"], r["mode"], r["kind"]) != ("a", "unpinned", "throughput"):
+            continue
+        cpu = [t["cpu_s"] for t in r.get("server_threads", [])]
+        if sum(cpu) > 0:
+            shares[r["server"]].append([100 * c / sum(cpu) for c in cpu[:workers]])
+    per = [f"{s} " + "/".join(f"{med(col):.0f}" for col in zip(*shares[s]))
+           for s in ORDER if shares.get(s)]
+    return (f"server port {meta['server_port']}, dnsperf -x {meta['dnsperf_local_port']}: dnsperf's UDP "
+            f"sockets per worker {meta['reuseport_split']}; busiest threads' % of the server's CPU "
+            f"in (a) unpinned: {', '.join(per) or '–'}")
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -322,6 +343,7 @@ def main():
           f"{meta['latency_duration_s']} s per latency run at {meta['rate']:,} qps offered; "
           f"(d) churn {meta['churn_rate']:,} writes/s",
           f"- same answers: {check_line(d)}",
+          f"- unpinned UDP split: {split_line(meta, recs)}",
           f"- srvd seeding: {'; '.join(seeds) or '–'}",
           f"- raw records: `bench/results/{os.path.basename(d)}/results.jsonl`; medians over rounds, "
           f"ratios are medians of per-round srvd/peer ratios (CPU and p99: lower is better for srvd)",
