@@ -87,14 +87,20 @@ void UdpListener::on_poll(uv_poll_t* h, int status, int) noexcept {
 void UdpListener::drain() {
   Batch& b = *batch_;
   // A short batch means the socket is empty: no recvmmsg just to hear EAGAIN, unless a busy
-  // one (lingers_after) makes it worth a short sleep and another read. After kMaxRounds
-  // reads the loop turns (TCP, timers, stop): at most (kMaxRounds - 1) lingers, ~0.25 ms
-  // with the default timer slack, before it does; the fd may still be readable.
+  // one from a dense stream (linger_pays) makes it worth a short sleep and another read.
+  // After kMaxRounds reads the loop turns (TCP, timers, stop): at most (kMaxRounds - 1)
+  // lingers, ~0.25 ms with the default timer slack, before it does; the fd may still be
+  // readable.
   for (size_t round = 0; round < kMaxRounds; ++round) {
     for (auto& m : b.in) {
       m.msg_hdr.msg_namelen = sizeof(sockaddr_storage);  // the kernel shrinks it per datagram
     }
     int got = ::recvmmsg(fd_, b.in.data(), kBatch, MSG_DONTWAIT, nullptr);
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);  // the vDSO: no syscall
+    rate_.add(
+        got > 0 ? static_cast<size_t>(got) : 0,
+        static_cast<uint64_t>(now.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(now.tv_nsec));
     // EAGAIN, or an error that concerns no one query (a pending ICMP error): wait for more.
     if (got <= 0) {
       return;
@@ -103,7 +109,7 @@ void UdpListener::drain() {
     if (static_cast<size_t>(got) == kBatch) {
       continue;  // there may be more already
     }
-    if (!lingers_after(static_cast<size_t>(got)) || round + 1 == kMaxRounds) {
+    if (!linger_pays(static_cast<size_t>(got), rate_.per_second()) || round + 1 == kMaxRounds) {
       return;
     }
     // Not uv_timer (millisecond resolution) and not epoll: see lingers_after. EINTR only

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "dns/arrival_rate.hpp"
 #include "dns/listen_socket.hpp"
 #include "dns/loop.hpp"
 #include "dns/udp_listener.hpp"
@@ -221,8 +222,8 @@ TEST_CASE("udp: a loop whose thread is not running keeps a backlog of 2,000 quer
 
 TEST_CASE("udp: only a batch that shows queries streaming in makes the listener linger",
           "[dns][udp]") {
-  // A lone query or a few (a lightly loaded server, the 10,000 qps latency runs) go back to
-  // epoll at once, as before: no added wait. A full batch reads again at once.
+  // A lone query or a few (a lightly loaded server) go back to epoll at once, as before: no
+  // added wait. A full batch reads again at once.
   CHECK_FALSE(UdpListener::lingers_after(0));
   CHECK_FALSE(UdpListener::lingers_after(1));
   CHECK_FALSE(UdpListener::lingers_after(UdpListener::kLingerMin - 1));
@@ -232,6 +233,34 @@ TEST_CASE("udp: only a batch that shows queries streaming in makes the listener 
   // The wait stays far below a query timeout, and a wakeup's lingers below a millisecond.
   STATIC_REQUIRE(UdpListener::kLingerNs * static_cast<long>(UdpListener::kMaxRounds - 1) <
                  1'000'000);
+}
+
+TEST_CASE("udp: a listener lingers only for a dense stream, as its reads measure it",
+          "[dns][udp]") {
+  // The 10,000 qps latency runs: bursts of kLingerMin or more still come (dnsperf's pacing,
+  // a delayed wakeup), but at that rate a linger mostly waits for nothing: back to epoll.
+  ArrivalRate rate;
+  uint64_t now = 1'000'000'000;
+  for (int i = 0; i < 100; ++i) {  // 20 ms of 2 datagrams every 200 µs
+    rate.add(2, now += 200'000);
+  }
+  CHECK(rate.per_second() == 10'000);
+  rate.add(UdpListener::kLingerMin * 2, now += 200'000);  // a burst closes the window
+  CHECK(rate.per_second() < UdpListener::kLingerRate);
+  CHECK_FALSE(UdpListener::linger_pays(UdpListener::kLingerMin * 2, rate.per_second()));
+  // A backlog read at once after a 5 ms stall counts over the stall: no burst of speed.
+  rate.add(UdpListener::kBatch, now += 5'000'000);
+  CHECK(rate.per_second() < UdpListener::kLingerRate);
+  // Saturation: 16 every 100 µs (160,000/s); the window closes after 1 ms of reads.
+  for (int i = 0; i < 10; ++i) {
+    rate.add(16, now += 100'000);
+  }
+  CHECK(rate.per_second() == 160'000);
+  CHECK(UdpListener::linger_pays(16, rate.per_second()));
+  CHECK_FALSE(UdpListener::linger_pays(UdpListener::kLingerMin - 1, rate.per_second()));
+  // Nothing until the first window has closed: a fresh listener does not linger.
+  CHECK(ArrivalRate{}.per_second() == 0);
+  CHECK_FALSE(UdpListener::linger_pays(16, ArrivalRate{}.per_second()));
 }
 
 TEST_CASE("udp: queries arriving in waves while the listener lingers are all answered",
