@@ -1,6 +1,8 @@
 // sqlite_writer.cpp -- the thread that commits save batches to registry.db, one transaction each.
 #include "store/sqlite_writer.hpp"
 
+#include <pthread.h>
+
 #include "registry/stored_instance.hpp"
 
 namespace srvd::store {
@@ -52,6 +54,7 @@ std::unique_ptr<SqliteWriter> SqliteWriter::start(DbPtr db, uint64_t committed_i
       },
       w.get());
   w->thread_ = std::thread([raw = w.get()] { raw->run(); });
+  pthread_setname_np(w->thread_.native_handle(), "srvd-sqlite");  // for top -H and perf
   return w;
 }
 
