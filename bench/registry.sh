@@ -13,7 +13,9 @@
 # JSON lines in bench/results/<UTC time>-registry/results.jsonl, then a Markdown summary
 # (appended to bench/RESULTS.md unless NO_WRITE=1). Environment: SRVD, DURATION (wrk s),
 # CHECKS (10000), SCALE_SERVICES (10000) x SCALE_INSTANCES (10), RATE (10000), SEED_DIR (a
-# data dir already seeded with SCALE_SERVICES x SCALE_INSTANCES by seed_srvd.sh, to skip seeding).
+# data dir already seeded with SCALE_SERVICES x SCALE_INSTANCES by seed_srvd.sh, to skip seeding),
+# PHASES (a subset of "register heartbeat checks scale", e.g. PHASES=checks; register includes
+# visibility, scale includes start-up, the change at scale and memory).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -21,7 +23,7 @@ PY=/usr/bin/python3
 export SRVD=${SRVD:-$repo/build/srvd}
 # the knobs set by the caller, recorded in the command line of the results
 overrides=
-for v in REG_CONNS DURATION CHECKS SCALE_SERVICES SCALE_INSTANCES VIS RATE SEED_DIR; do if [[ -n ${!v:-} ]]; then overrides+="$v=${!v} "; fi; done
+for v in PHASES REG_CONNS DURATION CHECKS SCALE_SERVICES SCALE_INSTANCES VIS RATE SEED_DIR; do if [[ -n ${!v:-} ]]; then overrides+="$v=${!v} "; fi; done
 quick=0
 [[ ${1:-} == --quick ]] && quick=1
 if ((quick)); then
@@ -35,6 +37,9 @@ SCALE_INSTANCES=${SCALE_INSTANCES:-10}
 # 16 / 4.5 ms = 3,500/s whatever srvd does; 20,000/s needs >= 90 writes per commit.
 REG_CONNS=${REG_CONNS:-256}
 RATE=${RATE:-10000}
+PHASES=${PHASES:-register heartbeat checks scale}
+# want PHASE: whether this run includes PHASE
+want() { [[ " $PHASES " == *" $1 "* ]]; }
 [[ -x $SRVD ]] || { echo "registry.sh: no srvd binary at $SRVD" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "registry.sh: wrk missing: scripts/setup-bench.sh" >&2; exit 1; }
 
@@ -72,6 +77,7 @@ printf '{"command": "%sbench/registry.sh%s", "nproc": %s, "cpu": "%s", "kernel":
 log "results in $results"
 
 # --- registrations/s, then visibility, on one fresh srvd
+if want register; then
 srvd_up reg
 log "register: wrk -t 2 -c $REG_CONNS -d $DURATION"
 cpu0=$($PY "$here/proc_stats.py" cpu "$pid")
@@ -82,16 +88,20 @@ record register "${r%\}}, \"server_cpu_s\": $(calc "$cpu1 - $cpu0"), \"server_cp
 log "visibility: $VIS registrations, each followed at once by a DNS query"
 record visibility "$($PY "$here/registry/visibility.py" --http "127.0.0.1:$http" --dns "127.0.0.1:$port" --count "$VIS")"
 srvd_down "$dir"
+fi
 
 # --- heartbeats/s
+if want heartbeat; then
 srvd_up hb
 $PY "$here/gen_data.py" --services 1000 --instances 3 --register "127.0.0.1:$http" --workers 8 --extra '{"ttl": "300s"}' >/dev/null
 log "heartbeat: wrk -t 2 -c 16 -d $DURATION"
 r=$(wrk -t 2 -c 16 -d "$DURATION" -s "$here/registry/wrk_heartbeat.lua" "http://127.0.0.1:$http" -- 1000 3 | tail -1)
 record heartbeat "$r"
 srvd_down "$dir"
+fi
 
 # --- active checks: CHECKS HTTP checks at 1 s against another srvd's /healthz
+if want checks; then
 srvd_up target
 target_pid=$pid target_http=$http target_dir=$dir
 srvd_up checks
@@ -106,8 +116,10 @@ healthy=$(curl -s "127.0.0.1:$http/v1/services/svc0" | grep -o '"status": *"heal
 record checks "{\"checks\": $CHECKS, \"interval_s\": 1, \"seconds\": $DURATION, \"core_fraction\": $(calc "($c1 - $c0) / $DURATION"), \"target_core_fraction\": $(calc "($t1 - $t0) / $DURATION"), \"svc0_healthy_of_10\": $healthy}"
 srvd_down "$dir"
 srvd_down "$target_dir"
+fi
 
 # --- scale: SCALE_SERVICES x SCALE_INSTANCES
+if want scale; then
 seed=${SEED_DIR:-}
 if [[ -z $seed ]]; then
   seed=$work/seed
@@ -146,6 +158,7 @@ PYEOF
 )
 record change_at_scale "${r%\}}, \"instances\": $((SCALE_SERVICES * SCALE_INSTANCES))}"
 record memory "{\"instances\": $((SCALE_SERVICES * SCALE_INSTANCES + VIS)), \"rss_kib\": $($PY "$here/proc_stats.py" rss "$pid"), \"pss_kib\": $($PY "$here/proc_stats.py" pss "$pid")}"
+fi
 
 write=--write
 [[ ${NO_WRITE:-0} == 1 ]] && write=

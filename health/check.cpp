@@ -158,7 +158,8 @@ void Check::probe_lost() { forget_connection(); }
 void Check::report(registry::CheckResult result) {
   leave_runner_slot();
   // Schedule first: the sink may stop or restart this check, and that must win.
-  uint64_t due = started_at_ + runner_->next_delay(spec_.interval_ms, runs_ == 1);
+  uint64_t due = Runner::on_grain(
+      started_at_ + runner_->next_delay(spec_.interval_ms, runs_ == 1), spec_.interval_ms);
   uint64_t now = uv_now(timer_.loop);
   uv_timer_start(&timer_, on_timer, due > now ? due - now : 0, 0);
   runner_->deliver(service_, id_, std::move(result));

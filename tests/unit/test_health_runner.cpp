@@ -274,6 +274,30 @@ TEST_CASE("health: checks registered together spread out after their first run",
   CHECK(crowd <= second.size() / 3);
 }
 
+TEST_CASE("health: later runs start on a 10 ms grid, so checks due together run together",
+          "[health]") {
+  CHECK(health::Runner::on_grain(1004, 1000) == 1000);
+  CHECK(health::Runner::on_grain(1005, 1000) == 1010);
+  CHECK(health::Runner::on_grain(1003, 99) == 1003);  // short intervals keep the millisecond
+  Harness h;
+  Server server(&h.loop.loop);
+  constexpr int kChecks = 40;
+  for (int i = 0; i < kChecks; ++i) {
+    h.runner.start("s", "i" + std::to_string(i), tcp(server.host_port(), 500));
+  }
+  REQUIRE(h.wait_results(2 * kChecks, 4000));
+  std::map<std::string, int> runs;
+  size_t later = 0, on_grid = 0;  // results of second runs, and those just after a grid line
+  for (const auto& s : h.seen) {
+    if (++runs[s.id] == 2) {
+      ++later;
+      on_grid += s.at % health::Runner::kGrainMs < 5;  // a loopback connect takes < 5 ms
+    }
+  }
+  REQUIRE(later >= kChecks / 2);
+  CHECK(on_grid * 4 >= later * 3);  // at random times, half would be
+}
+
 TEST_CASE("health: at most max_in_flight runs are open; the others wait their turn", "[health]") {
   Loop loop;
   Server slow(&loop.loop);
