@@ -51,7 +51,7 @@ def load(d):
 
 def summarize(recs):
     """rows[(workload, mode)][server] = dict of medians; plus per-round values for ratios"""
-    by = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+    by = defaultdict(lambda: defaultdict(lambda: defaultdict(list, write_us=defaultdict(list))))
     for r in recs:
         key = (r["workload"], r["mode"])
         s = by[key][r["server"]]
@@ -72,6 +72,11 @@ def summarize(recs):
                 s["churn_cpus"] = b.get("client_cpus", "1" if r["mode"] == "pinned" else "any")
                 if b.get("client_cpu_s") is not None:
                     s["churn_cpu"].append(b["client_cpu_s"] / r["duration_s"])
+                # what each write cost the threads beside DNS (named threads: srvd's control
+                # loop keeps the binary's name, the SQLite writer is srvd-sqlite)
+                for t in r.get("server_threads", []):
+                    if t["name"] != "srvd-dns" and b.get("writes"):
+                        s["write_us"][t["name"]].append(t["cpu_s"] * 1e6 / b["writes"])
         else:
             s["p50"].append((r["round"], r.get("p50_ms")))
             s["p99"].append((r["round"], r.get("p99_ms")))
@@ -89,6 +94,7 @@ def summarize(recs):
                 "failed": s["failed"], "churn": med(s["churn"]),
                 "churn_errors": sum(s["churn_errors"]), "churn_cpu": med(s["churn_cpu"]),
                 "churn_client": s.get("churn_client"), "churn_cpus": s.get("churn_cpus"),
+                "write_us": {n: med(v) for n, v in s["write_us"].items()},
                 "_round": {m: dict(s[m]) for m in ("qps", "cpu", "p99")},
             }
     return rows
@@ -130,6 +136,9 @@ def table(rows):
                          f"{fmt(srvd['churn_cpu'] * 100 if srvd['churn_cpu'] else None, 1)}% of a core"
                          + (f", on CPU {srvd['churn_cpus']} beside dnsperf" if srvd['churn_cpus'] not in (None, 'any')
                             else ", unpinned") + ".")
+            if srvd["write_us"]:
+                lines.append("CPU per write beside the DNS threads: " + ", ".join(
+                    f"{n} {fmt(v, 0)} µs" for n, v in sorted(srvd["write_us"].items())) + ".")
     return "\n".join(lines)
 
 
