@@ -206,6 +206,17 @@ int main(int argc, char** argv) {
   const double end = start + o.duration;
   std::vector<pollfd> fds(conns.size());
 
+  // A connection that cannot be made means the server is gone: stop, rather than spin on
+  // steps that no connection can take until --duration runs out (it never would: the steps
+  // stay due).
+  auto connect_or_exit = [&](Conn& c) {
+    c.fd = connect_to(o);
+    if (c.fd < 0) {
+      std::fprintf(stderr, "churn: cannot connect to %s:%d: %s (after %ld writes)\n",
+                   o.host.c_str(), o.port, std::strerror(errno), writes);
+      std::exit(1);
+    }
+  };
   auto fail = [&](Conn& c) {  // a broken connection: the write in flight failed; reconnect
     if (c.busy) {
       latency.push_back(now_s() - c.sent_at);
@@ -214,7 +225,7 @@ int main(int argc, char** argv) {
     }
     close(c.fd);
     c = Conn{};
-    c.fd = connect_to(o);
+    connect_or_exit(c);
   };
   // Writes what it can of c's request; false when the connection broke.
   auto try_send = [](Conn& c) {
@@ -226,7 +237,7 @@ int main(int argc, char** argv) {
     return true;
   };
   for (auto& c : conns) {
-    c.fd = connect_to(o);
+    connect_or_exit(c);
   }
 
   for (;;) {
@@ -237,7 +248,7 @@ int main(int argc, char** argv) {
       if (!sending || start + static_cast<double>(next) / o.rate > now) {
         break;
       }
-      if (c.busy || c.fd < 0) {
+      if (c.busy) {
         continue;
       }
       build_request(o, next++, c);
