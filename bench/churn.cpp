@@ -13,9 +13,12 @@
 // answers and prints one JSON line: writes done, non-2xx count (a DELETE's 404 is fine: x1
 // was already gone), achieved writes/s, write latency p50/p99 (ms, send to full response).
 // Names in the generator's query files stay valid throughout (no NXDOMAIN appears).
+// --reads sends GET /v1/services/svc<k> instead, at the same rate over the same connections:
+// the same HTTP traffic without a change (bench/probe_d_causes.sh tells the two apart).
 //
 //   g++ -O2 -o churn bench/churn.cpp
 //   churn --http 127.0.0.1:8500 [--services 1000] [--rate 1000] [--duration 10] [--connections 64]
+//         [--reads]
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -48,12 +51,13 @@ struct Options {
   double rate = 1000;
   double duration = 10;
   int connections = 64;
+  bool reads = false;
 };
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "churn: %s\nusage: churn --http HOST:PORT [--services N] [--rate W/S] "
-               "[--duration S] [--connections C]\n",
+               "[--duration S] [--connections C] [--reads]\n",
                why);
   std::exit(2);
 }
@@ -62,6 +66,10 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
+    if (flag == "--reads") {
+      o.reads = true;
+      continue;
+    }
     if (i + 1 >= argc) {
       usage(("missing value for " + flag).c_str());
     }
@@ -132,7 +140,10 @@ void build_request(const Options& o, long i, Conn& c) {
   char body[96];
   const char* method = "PUT";
   body[0] = '\0';
-  if (i % 2 == 0) {
+  if (o.reads) {
+    method = "GET";
+    std::snprintf(path, sizeof path, "/v1/services/svc%ld", k);
+  } else if (i % 2 == 0) {
     std::snprintf(path, sizeof path, "/v1/services/svc%ld/instances/i1", k);
     std::snprintf(body, sizeof body, "{\"address\": \"10.%ld.%ld.1\", \"port\": %d}", k / 256 % 256,
                   k % 256, cycle % 2 == 0 ? 8081 : 8080);
@@ -204,6 +215,7 @@ int main(int argc, char** argv) {
   long next = 0;  // the next step to send
   const double start = now_s();
   const double end = start + o.duration;
+  double last_sent = start;  // when the last step went out (late, if the server is slower)
   std::vector<pollfd> fds(conns.size());
 
   // A connection that cannot be made means the server is gone: stop, rather than spin on
@@ -254,6 +266,7 @@ int main(int argc, char** argv) {
       build_request(o, next++, c);
       c.busy = true;
       c.sent_at = now;
+      last_sent = now;
       try_send(c);  // a small request: normally all of it at once, no poll round trip
       sending = start + static_cast<double>(next) / o.rate < end;
     }
@@ -268,7 +281,9 @@ int main(int argc, char** argv) {
     if (!sending && busy == 0) {
       break;
     }
-    if (!sending && now > end + 30) {  // answers that never come: count them as failed
+    // Answers that never come: count them as failed, 30 s after the last step went out (not
+    // after --duration: a client far behind its schedule sends its last step after that).
+    if (!sending && now > last_sent + 30) {
       for (auto& c : conns) {
         if (c.busy) {
           fail(c);
@@ -341,7 +356,8 @@ int main(int argc, char** argv) {
   }
   std::printf(
       "{\"writes\": %ld, \"errors\": %ld, \"writes_per_s\": %.1f, \"write_p50_ms\": %s, "
-      "\"write_p99_ms\": %s, \"connections\": %d, \"client\": \"churn.cpp\"}\n",
-      writes, errors, static_cast<double>(writes) / elapsed, p50s, p99s, o.connections);
+      "\"write_p99_ms\": %s, \"connections\": %d, \"reads\": %s, \"client\": \"churn.cpp\"}\n",
+      writes, errors, static_cast<double>(writes) / elapsed, p50s, p99s, o.connections,
+      o.reads ? "true" : "false");
   return 0;
 }
