@@ -18,33 +18,29 @@
 #   bench/probe_d_causes.sh [SRVD] [ROUNDS] [DURATION]    (defaults: build/srvd 3 6)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+export SRVD
 SRVD=$(realpath "${1:-$here/../build/srvd}") ROUNDS=${2:-3} SECS=${3:-6}
 PY=/usr/bin/python3
 [[ -d /dev/shm ]] || { echo "probe_d_causes.sh: needs /dev/shm (tmpfs)" >&2; exit 1; }
 w=$(mktemp -d "${TMPDIR:-/tmp}/srvd-causes.XXXXXX")
 shm=$(mktemp -d /dev/shm/srvd-causes.XXXXXX)
-P=
-trap '[[ -n $P ]] && kill $P 2>/dev/null; wait 2>/dev/null; rm -rf "$w" "$shm"' EXIT
+dir=
+trap '[[ -n $dir ]] && "$here/peers/srvd.sh" stop "$dir" 2>/dev/null; wait 2>/dev/null; rm -rf "$w" "$shm"' EXIT
 g++ -O2 -std=c++17 -o "$w/churn" "$here/churn.cpp"
 $PY "$here/gen_data.py" --services 1000 --instances 3 --out "$w/small" --queries 100000 >/dev/null
-SRVD=$SRVD "$here/seed_srvd.sh" "$w/small/srvd-data" 1000 3 >/dev/null
+"$here/seed_srvd.sh" "$w/small/srvd-data" 1000 3 >/dev/null
 read -r dns local _ < <($PY "$here/reuseport_split.py" pick 2 4)
 
 metric() { curl -s "127.0.0.1:$http/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 # run LABEL PIN(0/1) DATAPARENT HTTP(changes, reads or none) FSYNC_RATE(0 for none)
 run() {
   local label=$1 pin=$2 parent=$3 traffic=$4 fsync=$5
-  local threads=2 srv=() cli=() bg=() b0 b1
-  if ((pin)); then threads=1 srv=(taskset -c 0) cli=(taskset -c 1); fi
-  rm -rf "$parent/data" "$w/zones" && cp -a "$w/small/srvd-data" "$parent/data" && mkdir -p "$w/zones"
-  http=$($PY "$here/free_port.py")
-  setsid "${srv[@]}" "$SRVD" serve --dns "127.0.0.1:$dns" --http "127.0.0.1:$http" --dns-threads "$threads" \
-    --data-dir "$parent/data" --zones "$w/zones" >"$w/log" 2>&1 &
-  P=$!
-  for _ in $(seq 100); do
-    dig +short +time=1 +tries=1 @127.0.0.1 -p "$dns" svc.internal. SOA 2>/dev/null | grep -q hostmaster && break
-    sleep 0.1
-  done
+  local threads=2 cpus= cli=() bg=() b0 b1
+  if ((pin)); then threads=1 cpus=0 cli=(taskset -c 1); fi
+  dir=$parent/srvd
+  rm -rf "$dir" && mkdir -p "$dir"
+  "$here/peers/srvd.sh" start "$dir" "$dns" "$threads" "$cpus" "$w/small/srvd-data" >/dev/null
+  http=$(cat "$dir/http_port")
   b0=$(metric srvd_store_batches_total)
   if [[ $traffic != none ]]; then
     local reads=()
@@ -69,7 +65,7 @@ PY
     -T "$threads" -c 4 -q 200 -x "$local" >"$w/perf.out" 2>&1
   for b in "${bg[@]}"; do wait "$b"; done
   b1=$(metric srvd_store_batches_total)
-  kill "$P"; wait "$P" 2>/dev/null || true; P=
+  "$here/peers/srvd.sh" stop "$dir"
   commits=$(( (b1 - b0) / ${SECS%.*} ))
   printf '%-9s %-8s qps=%s commits/s=%s\n' "$([[ $pin == 1 ]] && echo pinned || echo unpinned)" "$label" \
     "$(awk '/Queries per second/ {printf "%d", $4}' "$w/perf.out")" "$commits"
