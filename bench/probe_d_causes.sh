@@ -35,7 +35,7 @@ metric() { curl -s "127.0.0.1:$http/metrics" | awk -v m="$1" '$1 == m {print $2}
 # run LABEL PIN(0/1) DATAPARENT HTTP(changes, reads or none) FSYNC_RATE(0 for none)
 run() {
   local label=$1 pin=$2 parent=$3 traffic=$4 fsync=$5
-  local threads=2 cpus= cli=() bg=() b0 b1
+  local threads=2 cpus='' cli=() bg=() b0 b1
   if ((pin)); then threads=1 cpus=0 cli=(taskset -c 1); fi
   dir=$parent/srvd
   rm -rf "$dir" && mkdir -p "$dir"

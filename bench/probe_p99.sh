@@ -10,7 +10,8 @@
 #   bench/probe_p99.sh [SRVD] [PAIRS] [DURATION] [RATE]   (defaults: build/srvd 4 4 10000)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-export SRVD=$(realpath "${1:-$here/../build/srvd}")
+SRVD=$(realpath "${1:-$here/../build/srvd}")
+export SRVD
 PAIRS=${2:-4} SECS=${3:-4} RATE=${4:-10000}
 PY=/usr/bin/python3
 command -v knotd >/dev/null || { echo "probe_p99.sh: knotd missing (bench/peers/knot.sh)" >&2; exit 1; }
