@@ -98,6 +98,37 @@ uint16_t bound_port(int fd) {
                                  : ntohs(reinterpret_cast<sockaddr_in&>(a).sin_port);
 }
 
+// Claims `a`'s port for this process before the SO_REUSEPORT binds: a probe socket per
+// protocol binds it *without* SO_REUSEPORT and is closed again. Sockets that set SO_REUSEPORT
+// (and have the same user) share a port silently, so without this a second srvd on the same
+// --dns port would join the first one's group and take half its queries, and with port 0
+// the kernel's UDP autobind may even pick a port another process's group holds (it skips
+// only ports it could not share). The probe conflicts with every socket already there, so
+// the port is free for both protocols when it succeeds. Sets `a`'s port when it was 0; the
+// window between the probe and the binds that follow is a few microseconds.
+int claim_port(sockaddr_storage& a, int& failed_type) {
+  failed_type = SOCK_DGRAM;
+  SocketFd udp(::socket(a.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (udp.get() < 0) {
+    return errno;
+  }
+  if (::bind(udp.get(), reinterpret_cast<const sockaddr*>(&a), address_size(a)) != 0) {
+    return errno;
+  }
+  set_port(a, bound_port(udp.get()));
+  failed_type = SOCK_STREAM;
+  SocketFd tcp(::socket(a.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (tcp.get() < 0) {
+    return errno;
+  }
+  int one = 1;  // TIME_WAIT connections of an earlier srvd do not count; a listener does
+  if (setsockopt(tcp.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      ::bind(tcp.get(), reinterpret_cast<const sockaddr*>(&a), address_size(a)) != 0) {
+    return errno;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int grow_receive_buffer(int fd, int bytes) {
@@ -122,13 +153,10 @@ std::vector<SocketPair> bind_socket_pairs(const sockaddr_storage& address, unsig
   for (int attempt = 0; attempt < (pick ? kPortAttempts : 1); ++attempt) {
     sockaddr_storage a = address;
     std::vector<SocketPair> pairs(count);
-    int err = 0;
     int failed_type = SOCK_DGRAM;
+    int err = claim_port(a, failed_type);
     for (unsigned i = 0; i < count && err == 0; ++i) {
       err = bind_one(a, SOCK_DGRAM, pairs[i].udp);
-      if (err == 0 && i == 0 && pick) {
-        set_port(a, bound_port(pairs[0].udp.get()));
-      }
       failed_type = SOCK_DGRAM;
       if (err == 0) {
         err = bind_one(a, SOCK_STREAM, pairs[i].tcp);
