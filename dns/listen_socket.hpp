@@ -52,9 +52,10 @@ struct SocketPair {
 /// Binds `count` UDP+TCP pairs to `address`, all on the same port with SO_REUSEPORT so the
 /// kernel spreads packets and connections over the loops (libuv 1.44 cannot set it, hence
 /// by hand). The port is first claimed without SO_REUSEPORT, so a port another process
-/// holds is refused (EADDRINUSE) rather than shared; with port 0 that claim picks the port and
-/// the binds follow it, and a port taken for TCP or meanwhile starts it again with a new one. Returns the pairs and sets `port`, or
-/// returns an empty vector and sets `error` ("udp 127.0.0.1:53: Permission denied").
+/// holds is refused (EADDRINUSE) rather than shared. With port 0 the claim picks the port
+/// and the binds follow it; if any of them finds it taken, it starts again with a new one.
+/// Returns the pairs and sets `port`, or returns an empty vector and sets `error`
+/// ("udp 127.0.0.1:53: Permission denied").
 std::vector<SocketPair> bind_socket_pairs(const sockaddr_storage& address, unsigned count,
                                           uint16_t& port, std::string& error);
 
