@@ -22,6 +22,7 @@
 #include "srvd/open_store.hpp"
 #include "srvd/publisher.hpp"
 #include "srvd/services_file.hpp"
+#include "srvd/services_file_sync.hpp"
 #include "srvd/zones.hpp"
 
 namespace srvd {
@@ -81,6 +82,7 @@ struct Parts {
   registry::Store* store = nullptr;
   Durability* durability = nullptr;
   Expiry* expiry = nullptr;
+  ServicesFileSync* services = nullptr;
   dns::Server* dns = nullptr;
   api::HttpServer* http = nullptr;
 };
@@ -104,6 +106,9 @@ void shut_down(Parts& p) {
   p.checks->close();
   if (p.expiry != nullptr) {
     p.expiry->close();
+  }
+  if (p.services != nullptr) {
+    p.services->close();
   }
 }
 
@@ -200,7 +205,9 @@ int serve(const ServeConfig& config) {
   parts.durability = &durability;
   Expiry expiry(&loop, *registry);  // missed heartbeats, deregister_after (issue 4 §1)
   parts.expiry = &expiry;
-  services.apply(*registry);  // after the check runner is set, so file checks start at once
+  ServicesFileSync services_sync(&loop, services, *registry, durability);
+  parts.services = &services_sync;
+  services_sync.apply();  // after the check runner is set, so file checks start at once
 
   auto dns = dns::Server::start(dns_config, registry->publish(), error);
   if (!dns) {
@@ -243,8 +250,8 @@ int serve(const ServeConfig& config) {
   struct Reload {
     const ServeConfig* config;
     registry::Registry* registry;
-    ServicesFile* services;
-  } reload{&config, registry.get(), &services};
+    ServicesFileSync* services;
+  } reload{&config, registry.get(), &services_sync};
   uv_signal_init(&loop, &ctx.signals.hup);
   ctx.signals.hup.data = &reload;
   uv_signal_start(
@@ -252,7 +259,7 @@ int serve(const ServeConfig& config) {
       [](uv_signal_t* h, int) noexcept {
         auto* r = static_cast<Reload*>(h->data);
         load_zones(*r->config, *r->registry, false);
-        r->services->reload(*r->registry);  // a bad file is reported and changes nothing
+        r->services->reload();  // a bad file is reported and changes nothing
       },
       SIGHUP);
 

@@ -147,7 +147,6 @@ Parsed parse_services(std::string_view text, std::string_view file_name,
 }
 
 bool ServicesFile::read(const registry::Registry& registry) {
-  entries_.clear();
   if (path_.empty()) {
     return true;
   }
@@ -213,22 +212,6 @@ void ServicesFile::apply(registry::Registry& registry) {
                "srvd: services file %s: %zu instances (%zu added, %zu updated, %zu removed, %zu "
                "unchanged)\n",
                path_.c_str(), entries_.size(), added, updated, removed, unchanged);
-}
-
-void ServicesFile::reload(registry::Registry& registry) noexcept {
-  if (path_.empty()) {
-    return;
-  }
-  try {  // called from a libuv signal callback: nothing may escape (STYLE.md 18)
-    if (!read(registry)) {
-      std::fprintf(stderr, "srvd: services file %s not reloaded; the registry keeps what it had\n",
-                   path_.c_str());
-      return;
-    }
-    apply(registry);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "srvd: services file %s: reload failed: %s\n", path_.c_str(), e.what());
-  }
 }
 
 }  // namespace srvd

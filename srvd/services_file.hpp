@@ -26,14 +26,15 @@ class ServicesFile {
  public:
   explicit ServicesFile(std::string path) : path_(std::move(path)) {}
 
+  bool configured() const { return !path_.empty(); }
+  const std::string& path() const { return path_; }
   /// Reads and validates the file and keeps its entries for apply(). On a bad file prints
-  /// the error on stderr and returns false. No file configured: true, nothing to apply.
+  /// the error on stderr, keeps the entries it had and returns false. No file configured:
+  /// true, nothing to apply.
   bool read(const registry::Registry& registry);
   /// Applies what read() kept (at the wall-clock time, as the API's writes), and prints a
-  /// one-line summary on stderr.
+  /// one-line summary on stderr. Whether the store keeps it: services_file_sync.hpp.
   void apply(registry::Registry& registry);
-  /// SIGHUP: read() then apply(); a bad file changes nothing (the registry keeps what it had).
-  void reload(registry::Registry& registry) noexcept;
 
  private:
   std::string path_;

@@ -6,6 +6,7 @@
 #   etcd_cluster N          starts members e1..eN (N = 1: a single node), waits until each is
 #                           healthy; sets ETCD_ENDPOINTS (every client URL, comma-separated) and
 #                           ETCD_URL[i]
+#   etcd_plan N             the same ports and variables, nothing started
 #   etcd_kill I / etcd_start I / etcd_wait I...
 #                           SIGKILL a member; start it again (same name, data dir and ports);
 #                           wait (15 s at most) until it reports healthy
@@ -59,6 +60,15 @@ print(" ".join(map(str, got)))' "$1"
 }
 
 etcd_cluster() { # N
+  local n=$1 i
+  etcd_plan "$n"
+  for ((i = 1; i <= n; i++)); do etcd_start "$i"; done
+  for ((i = 1; i <= n; i++)); do etcd_wait "$i"; done
+}
+
+# etcd_plan N: etcd_cluster's ports and URLs without starting anything, for a test that starts
+# srvd before etcd (then etcd_start I and etcd_wait I).
+etcd_plan() { # N
   local n=$1 i ports
   read -r -a ports <<<"$(_free_ports $((2 * n)))"
   ETCD_N=$n
@@ -71,8 +81,6 @@ etcd_cluster() { # N
     ETCD_INITIAL+="${ETCD_INITIAL:+,}e$i=http://127.0.0.1:${ETCD_PEER_PORT[i]}"
     ETCD_ENDPOINTS+="${ETCD_ENDPOINTS:+,}${ETCD_URL[i]}"
   done
-  for ((i = 1; i <= n; i++)); do etcd_start "$i"; done
-  for ((i = 1; i <= n; i++)); do etcd_wait "$i"; done
 }
 
 # etcd_start I: starts member eI in the background; the initial-cluster flags matter only the
@@ -213,17 +221,6 @@ _etcd_cleanup() {
 trap _etcd_cleanup EXIT
 
 now_ms() { date +%s%3N; }
-
-# until_ok SECONDS WHAT COMMAND...: retries COMMAND every 0.05 s; fails after SECONDS.
-until_ok() {
-  local secs=$1 what=$2 i
-  shift 2
-  for ((i = 0; i < secs * 20; i++)); do
-    "$@" && return 0
-    sleep 0.05
-  done
-  fail "$what: not so after $secs s"
-}
 
 # on NAME COMMAND...: runs a lib.sh helper against replica NAME without changing the current one.
 on() {

@@ -123,6 +123,17 @@ print(v if isinstance(v, str) else json.dumps(v, sort_keys=True))' "$1" <<<"$doc
     fail "cannot evaluate $1 on: $doc"
 }
 
+# until_ok SECONDS WHAT COMMAND...: retries COMMAND every 0.05 s; fails after SECONDS.
+until_ok() {
+  local secs=$1 what=$2 i
+  shift 2
+  for ((i = 0; i < secs * 20; i++)); do
+    "$@" && return 0
+    sleep 0.05
+  done
+  fail "$what: not so after $secs s"
+}
+
 assert_eq() { # WHAT EXPECTED ACTUAL
   [[ $2 == "$3" ]] || fail "$1: expected '$2', got '$3'"
 }

@@ -60,16 +60,6 @@ kill_backend() { # NAME
 answer() { echo "$2" >"$WORK/$1.status"; } # NAME CODE
 trap 'rc=$?; set +e; for p in "${BACKENDS[@]}"; do kill "$p" 2>/dev/null || true; done; (exit $rc); _cleanup' EXIT
 
-# until_ok SECONDS WHAT COMMAND...: retries COMMAND every 0.1 s; fails after SECONDS.
-until_ok() {
-  local secs=$1 what=$2 i
-  shift 2
-  for ((i = 0; i < secs * 10; i++)); do
-    "$@" && return 0
-    sleep 0.1
-  done
-  fail "$what: not so after $secs s"
-}
 served() { answers web.svc.internal A | grep -qx "$1"; }      # ADDRESS
 not_served() { ! answers web.svc.internal A | grep -qx "$1"; } # ADDRESS
 field() { # ID KEY: one field of the instance as GET shows it

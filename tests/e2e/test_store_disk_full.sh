@@ -1,7 +1,8 @@
 # The embedded store on a full disk (issue 5 §1, "nothing acknowledged is lost"; DESIGN "an
 # error changes nothing"): a write that cannot be made durable gets a 5xx with a JSON error, is
 # neither served in DNS nor listed, and is not there after a restart; with space again, writes
-# succeed and every acknowledged one survives SIGKILL. The data dir is a 2 MiB tmpfs, so this
+# succeed and every acknowledged one survives SIGKILL. A services file refused on the full disk
+# is applied again by itself once there is room. The data dir is a 2 MiB tmpfs, so this
 # needs root (mount); it exits 77 otherwise.
 source "$(dirname "$0")/lib.sh"
 
@@ -76,4 +77,27 @@ sigkill_restart
 assert_eq "instances after SIGKILL" '["big1", "big2"]' "$(listed)"
 http GET /v1/services/web
 assert_eq "big2's meta and tags kept whole" "[64, 64]" "$(json '[[len(i["meta"]), len(i["tags"])] for i in d["instances"] if i["id"] == "big2"][0]')"
+stop_srvd
+
+# --- A services file the full disk refuses (on SIGHUP) is applied again by itself once there
+# is room, and is then durable.
+FILE=$WORK/services.json
+echo '{"services": [{"name": "file", "instances": [{"id": "s1", "address": "127.0.4.5", "port": 8080}]}]}' >"$FILE"
+start_srvd --data-dir "$SMALL/data" --services "$FILE"
+assert_eq "s1 from the services file" 127.0.4.5 "$(answers s1.file.svc.internal A)"
+dd if=/dev/zero of="$SMALL/fill" bs=64k 2>/dev/null || true
+$PY -c 'import json, sys
+big = json.loads(sys.argv[1])
+big.update(id="s2")
+print(json.dumps({"services": [{"name": "file", "instances": [
+    {"id": "s1", "address": "127.0.4.5", "port": 8080}, big]}]}))' "$(body 127.0.4.6 64)" >"$FILE"
+kill -HUP "$SRVD_PID"
+refused() { grep -q "services file $FILE: not kept by the store" "$WORK/srvd.err"; }
+until_ok 5 "srvd reports that the store refused the reloaded services file" refused
+assert_eq "s2 (refused on a full disk) in DNS" "" "$(answers s2.file.svc.internal A)"
+rm -f "$SMALL/fill"
+s2_served() { [[ $(answers s2.file.svc.internal A) == 127.0.4.6 ]]; }
+until_ok 10 "s2 served once there is room, with no SIGHUP" s2_served
+sigkill_restart
+assert_eq "s2 after SIGKILL" 127.0.4.6 "$(answers s2.file.svc.internal A)"
 stop_srvd

@@ -21,15 +21,6 @@ done
 BACKEND_PORT=$(cat "$WORK/backend.port")
 
 now_ms() { date +%s%3N; }
-until_ok() { # SECONDS WHAT COMMAND...
-  local secs=$1 what=$2 i
-  shift 2
-  for ((i = 0; i < secs * 20; i++)); do
-    "$@" && return 0
-    sleep 0.05
-  done
-  fail "$what: not so after $secs s"
-}
 a_of() { answers "$1.web.svc.internal" A; } # ID: its A answer
 a_is() { [[ $(a_of "$1") == "$2" ]]; }         # ID EXPECTED ("" for no answer)
 # srv: the SRV answer without beat, which has its own checks (a loaded machine may take its
