@@ -6,39 +6,17 @@
 
 #include "registry/stored_canonical.hpp"
 #include "registry/stored_instance.hpp"
+#include "test_registry_support.hpp"
 
 using namespace srvd::registry;
 
 namespace {
 
+/// full_instance() with ASCII-only meta (the fast reader's domain), and characters JSON
+/// cares about in it.
 Instance ascii_instance() {
-  Instance i;
-  i.service = "payments";
-  i.id = "p-1";
-  i.address = *parse_address("2001:db8::7");
-  i.port = 8443;
-  i.protocol = Protocol::udp;
-  i.priority = 3;
-  i.weight = 70;
-  i.tags = {"primary", "eu-west", "a=b"};
+  Instance i = full_instance();
   i.meta = {{"version", "1.4.2"}, {"zone", "b"}, {"Note", "a ~ b {x:[1]}, 'q'"}};
-  i.status = Status::maintenance;
-  i.status_reason = "disk swap";
-  i.source = Source::file;
-  i.ttl_ms = 15000;
-  i.deregister_after_ms = 600000;
-  i.check = CheckSpec{CheckSpec::Kind::tcp, "[::1]:9000", 2500, 700, 3, 4};
-  i.maintenance = true;
-  i.health = Status::warning;
-  i.ttl_expired = true;
-  i.passes = 2;
-  i.failures = 9;
-  i.check_output = "HTTP 429";
-  i.checked_at_ms = 1764300000123;
-  i.status_changed_at_ms = 1764299990000;
-  i.unserved_at_ms = 1764299990001;
-  i.registered_at_ms = 1764200000000;
-  i.updated_at_ms = 1764300000456;
   return i;
 }
 
