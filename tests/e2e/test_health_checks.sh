@@ -3,52 +3,18 @@
 # leaves on 503 or when the backend dies, comes back with it, and `fall` rides out a flap.
 source "$(dirname "$0")/lib.sh"
 
-# backend http NAME | backend tcp NAME [PORT]: starts a Python backend on 127.0.0.1 (a free
-# port, or PORT to come back where it was) and sets NAME_PORT and NAME_PID. An HTTP backend
-# answers GET with the status code in $WORK/NAME.status, read at every request.
-cat >"$WORK/backend.py" <<'PY'
-import http.server, os, socket, sys
-kind, name, port, work = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-def ready(p):
-    with open(f"{work}/{name}.port.tmp", "w") as f:
-        f.write(str(p))
-    os.rename(f"{work}/{name}.port.tmp", f"{work}/{name}.port")
-if kind == "http":
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            with open(f"{work}/{name}.status") as f:
-                code = int(f.read().strip())
-            self.send_response(code)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-        def log_message(self, *args):
-            pass
-    class Server(http.server.ThreadingHTTPServer):
-        allow_reuse_address = True
-    s = Server(("127.0.0.1", port), Handler)
-    ready(s.server_address[1])
-    s.serve_forever()
-else:
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", port))
-    s.listen(64)
-    ready(s.getsockname()[1])
-    while True:
-        s.accept()[0].close()
-PY
+# backend http NAME | backend tcp NAME [PORT]: starts clients/status_http_server.py on
+# 127.0.0.1 (a free port, or PORT to come back where it was) and sets NAME_PORT and NAME_PID.
+# An HTTP backend answers GET with the status code in $WORK/NAME.status, read at every request.
 BACKENDS=()
 backend() {
-  local kind=$1 name=$2 port=${3:-0} i
+  local kind=$1 name=$2 port=${3:-0} tcp=()
   rm -f "$WORK/$name.port"
-  $PY "$WORK/backend.py" "$kind" "$name" "$port" "$WORK" &
+  [[ $kind == tcp ]] && tcp=(--tcp)
+  $PY "$E2E_DIR/clients/status_http_server.py" "${tcp[@]}" "$WORK" "$name" "$port" &
   local pid=$!
   BACKENDS+=("$pid")
-  for ((i = 0; i < 100; i++)); do
-    [[ -f $WORK/$name.port ]] && break
-    sleep 0.05
-  done
-  [[ -f $WORK/$name.port ]] || fail "backend $name did not start"
+  until_ok 5 "backend $name listening" test -f "$WORK/$name.port"
   printf -v "${name}_PORT" '%s' "$(cat "$WORK/$name.port")"
   printf -v "${name}_PID" '%s' "$pid"
 }

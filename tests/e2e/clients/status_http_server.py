@@ -1,15 +1,28 @@
-"""status_http_server.py -- a check target whose answer the test sets: GET gets the HTTP status
-written in DIR/NAME.status, and each GET adds a line to DIR/NAME.hits.
+"""status_http_server.py -- a check target whose answer the test sets. HTTP: GET gets the
+HTTP status written in DIR/NAME.status, and each GET adds a line to DIR/NAME.hits. TCP
+(--tcp): accepts connections and closes them.
 
-Usage: /usr/bin/python3 status_http_server.py DIR NAME
-Listens on 127.0.0.1 on a free port and writes that port to DIR/NAME.port (whole, by rename)
-once it accepts connections. Runs until killed.
+Usage: /usr/bin/python3 status_http_server.py [--tcp] DIR NAME [PORT]
+Listens on 127.0.0.1, on PORT (to come back where a killed one was) or a free port, and writes
+that port to DIR/NAME.port (whole, by rename) once it accepts connections. Runs until killed.
 """
 import http.server
 import os
+import socket
 import sys
 
-work, name = sys.argv[1:3]
+args = sys.argv[1:]
+tcp = args[:1] == ["--tcp"]
+if tcp:
+    args = args[1:]
+work, name = args[:2]
+port = int(args[2]) if len(args) > 2 else 0
+
+
+def ready(bound):
+    with open(f"{work}/{name}.port.tmp", "w") as f:
+        f.write(str(bound))
+    os.rename(f"{work}/{name}.port.tmp", f"{work}/{name}.port")
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -26,8 +39,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-with open(f"{work}/{name}.port.tmp", "w") as f:
-    f.write(str(server.server_address[1]))
-os.rename(f"{work}/{name}.port.tmp", f"{work}/{name}.port")
-server.serve_forever()
+class Server(http.server.ThreadingHTTPServer):
+    allow_reuse_address = True  # a restarted target takes its port back at once
+
+
+if tcp:
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(64)
+    ready(s.getsockname()[1])
+    while True:
+        s.accept()[0].close()
+else:
+    server = Server(("127.0.0.1", port), Handler)
+    ready(server.server_address[1])
+    server.serve_forever()
