@@ -15,9 +15,9 @@ namespace srvd {
 /// The store can refuse a services file's changes: etcd unreachable when srvd starts or is sent
 /// SIGHUP, a full disk. The registry then rolls them back (durability.cpp), and without this
 /// they would stay away until the next SIGHUP. So each apply waits for its batch's outcome, and
-/// a refused one is applied again: once the store reports itself available (polled every
-/// second), at first after 1 s, then backing off to 30 s while the store keeps refusing. A
-/// later apply (SIGHUP) supersedes a pending retry. On the control loop only.
+/// a refused one is applied again after a back-off (1 s, doubling up to 30 s while the store
+/// keeps refusing), and not before the store reports itself available (asked every second).
+/// A later apply (SIGHUP) supersedes a pending retry. On the control loop only.
 class ServicesFileSync {
  public:
   static constexpr uint64_t kPollMs = 1000;
