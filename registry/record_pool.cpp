@@ -6,15 +6,38 @@
 namespace srvd::registry {
 
 struct RecordPool::Impl {
+  struct Idle {
+    ServiceRecords* record;
+    size_t bytes;  ///< capacity_bytes when it came back (unchanged while idle)
+  };
   mutable std::mutex mu;
-  std::vector<ServiceRecords*> idle;  // LIFO: the last freed is the warmest in cache
+  std::vector<Idle> idle;  // LIFO: the last freed is the warmest in cache
+  size_t idle_bytes = 0;
 
   ~Impl() {
-    for (ServiceRecords* r : idle) {
-      delete r;
+    for (const Idle& i : idle) {
+      delete i.record;
     }
   }
 };
+
+namespace {
+
+template <class T>
+size_t capacity_of(const std::vector<T>& v) {
+  return v.capacity() * sizeof(T);
+}
+
+}  // namespace
+
+size_t RecordPool::capacity_bytes(const ServiceRecords& r) {
+  size_t n = r.name.capacity() + capacity_of(r.instances) + capacity_of(r.a) +
+             capacity_of(r.aaaa) + capacity_of(r.blocks);
+  for (const SrvAnswer& s : r.srv_answer) {
+    n += capacity_of(s.srv) + capacity_of(s.glue) + capacity_of(s.srv_at) + capacity_of(s.glue_at);
+  }
+  return n;
+}
 
 RecordPool::RecordPool() : impl_(std::make_shared<Impl>()) {}
 
@@ -28,7 +51,8 @@ std::shared_ptr<ServiceRecords> RecordPool::take() {
   {
     std::lock_guard lock(impl_->mu);
     if (!impl_->idle.empty()) {
-      rec = impl_->idle.back();
+      rec = impl_->idle.back().record;
+      impl_->idle_bytes -= impl_->idle.back().bytes;
       impl_->idle.pop_back();
     }
   }
@@ -51,10 +75,12 @@ std::shared_ptr<ServiceRecords> RecordPool::take() {
     r->blocks.clear();
     r->block_bytes = 0;
     r->live_bytes = 0;
+    const size_t bytes = capacity_bytes(*r);
     {
       std::lock_guard lock(impl->mu);
-      if (impl->idle.size() < kMaxIdle) {
-        impl->idle.push_back(r);
+      if (impl->idle.size() < kMaxIdle && impl->idle_bytes + bytes <= kMaxIdleBytes) {
+        impl->idle.push_back({r, bytes});
+        impl->idle_bytes += bytes;
         return;
       }
     }
@@ -65,6 +91,11 @@ std::shared_ptr<ServiceRecords> RecordPool::take() {
 size_t RecordPool::idle() const {
   std::lock_guard lock(impl_->mu);
   return impl_->idle.size();
+}
+
+size_t RecordPool::idle_bytes() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->idle_bytes;
 }
 
 }  // namespace srvd::registry

@@ -20,8 +20,12 @@ namespace srvd::registry {
 /// Thread-safe: the last reference to a record may be dropped on any thread.
 class RecordPool {
  public:
-  /// Up to this many idle records are kept (a publish replaces about one per change).
+  /// Up to this many idle records are kept (a publish replaces about one per change), holding
+  /// at most kMaxIdleBytes of capacity between them: after large services are deregistered,
+  /// their records' vectors would otherwise stay allocated until reused. 100,000 instances in
+  /// 10,000 services render ~1 KiB per record, so the count is the usual limit.
   static constexpr size_t kMaxIdle = 512;
+  static constexpr size_t kMaxIdleBytes = size_t{16} << 20;
 
   RecordPool();
 
@@ -32,8 +36,12 @@ class RecordPool {
   /// reference goes.
   std::shared_ptr<ServiceRecords> take();
 
-  /// Idle records held now (for tests).
+  /// Idle records held now, and the capacity they keep in bytes (for tests).
   size_t idle() const;
+  size_t idle_bytes() const;
+
+  /// The bytes a record's vectors and name have room for, used or not.
+  static size_t capacity_bytes(const ServiceRecords& r);
 
  private:
   struct Impl;

@@ -50,6 +50,38 @@ TEST_CASE("record pool: a record may die on another thread, or after its pool") 
   late.reset();  // freed, not returned to a pool that is gone
 }
 
+TEST_CASE("record pool: idle records are bounded in bytes as well as in number") {
+  RecordPool pool;
+  // Records of large services, dropped together (their services deregistered): 4 MiB of SRV
+  // bytes each, so only kMaxIdleBytes / 4 MiB of them stay idle; the rest are freed.
+  constexpr size_t kBig = size_t{4} << 20;
+  std::vector<std::shared_ptr<ServiceRecords>> big;
+  for (int i = 0; i < 10; ++i) {
+    big.push_back(pool.take());
+    big.back()->srv_answer[0].srv.resize(kBig);
+  }
+  REQUIRE(RecordPool::capacity_bytes(*big[0]) >= kBig);
+  big.clear();
+  CHECK(pool.idle() == RecordPool::kMaxIdleBytes / kBig - 1);  // with the others' few bytes
+  CHECK(pool.idle_bytes() <= RecordPool::kMaxIdleBytes);
+  CHECK(pool.idle_bytes() >= pool.idle() * kBig);
+
+  // Taking one back gives its bytes back to the budget.
+  const size_t before = pool.idle_bytes();
+  auto again = pool.take();
+  CHECK(pool.idle_bytes() == before - RecordPool::capacity_bytes(*again));
+
+  // Small records are still kept up to kMaxIdle.
+  RecordPool small_pool;
+  std::vector<std::shared_ptr<ServiceRecords>> small;
+  for (size_t i = 0; i < RecordPool::kMaxIdle + 10; ++i) {
+    small.push_back(small_pool.take());
+    small.back()->instances.resize(3);
+  }
+  small.clear();
+  CHECK(small_pool.idle() == RecordPool::kMaxIdle);
+}
+
 TEST_CASE("record pool: recycled vectors keep room to grow, and give back far too much") {
   std::vector<int> v(10);
   reserve_recycled(v, 100);
