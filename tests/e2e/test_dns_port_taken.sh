@@ -46,11 +46,7 @@ s.bind(("127.0.0.1", 40000))
 print("held", flush=True)
 signal.pause()' >"$WORK/holder.out" &
 holder=$!
-for _ in $(seq 50); do
-  grep -q held "$WORK/holder.out" && break
-  sleep 0.1
-done
-grep -q held "$WORK/holder.out" || fail "the port holder did not start"
+until_ok 5 "the port holder started" grep -q held "$WORK/holder.out"
 mkdir -p "$WORK/third"
 rc=0
 timeout 10 "$SRVD" serve --dns 127.0.0.1:0 --http 127.0.0.1:8054 --data-dir "$WORK/third/data" \
